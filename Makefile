@@ -1,0 +1,53 @@
+# Integration Policy Knowledge Graph: the two commands are `make serve` and `make test`.
+# Everything else here is what they are made of; CI (.ci/run) calls `make test`.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: help install serve test lint typecheck fmt-check fmt validate pytest lock clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the pinned package with dev tools
+
+serve: $(STAMP)  ## Validate the data, load it and serve the graph on http://$(HOST):$(PORT)
+	$(BIN)/kg serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) lint typecheck fmt-check validate pytest  ## Everything CI runs
+
+lint: $(STAMP)  ## ruff lint and format check of the Python code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)  ## mypy --strict on src/kg
+	$(BIN)/mypy
+
+fmt-check: $(STAMP)  ## Check that ontology, shapes and data are in the canonical serialisation
+	$(BIN)/kg fmt --check
+
+fmt: $(STAMP)  ## Rewrite ontology, shapes and data into the canonical serialisation
+	$(BIN)/kg fmt
+
+validate: $(STAMP)  ## SHACL-validate ontology and data (exit 0 ok, 1 violations, 2 broken input)
+	$(BIN)/kg validate
+
+pytest: $(STAMP)  ## The test suite
+	$(BIN)/pytest
+
+lock: $(STAMP)  ## Re-pin the full dependency set into constraints.txt
+	{ echo "# Full transitive pin set (pip constraints). Regenerate with: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable; echo "setuptools==80.9.0"; } > constraints.txt
+
+clean:  ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,53 @@
+"""The canonical serialisation of the project's RDF files, and ``kg fmt``.
+
+Canonical form = what rdflib's Turtle/TriG serialisers (RDF 1.1 Turtle, TriG)
+write for the parsed file, with the project's prefixes (:data:`kg.namespaces.PREFIXES`):
+subjects, predicates and objects sorted, one prefix block, no comments. Being a
+function of the graph alone, it makes diffs of curated data record-by-record
+and independent of who edited the file. Blank nodes are kept as they are; the
+curated data uses IRIs so that every record has a stable name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.dataset import parse_file, to_rdflib
+from kg.namespaces import PREFIXES
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    path: Path
+    changed: bool
+
+
+def canonical_text(path: Path) -> str:
+    """The canonical text for the RDF file at ``path`` (raises BrokenInputError)."""
+    ds = to_rdflib([parse_file(path)])
+    if path.suffix == ".ttl":
+        graph = ds.default_graph
+        for prefix, ns in PREFIXES.items():
+            graph.bind(prefix, ns, override=True, replace=True)
+        return graph.serialize(format="turtle")
+    return ds.serialize(format="trig")
+
+
+def format_files(paths: Sequence[Path], *, check: bool) -> list[FormatResult]:
+    """Rewrite ``paths`` canonically (or, with ``check``, only report which differ).
+
+    All files are parsed before any is written, so a syntax error in one file
+    leaves every file untouched. Each file is written atomically.
+    """
+    planned = [(p, canonical_text(p)) for p in paths]
+    results = []
+    for path, text in planned:
+        changed = path.read_text(encoding="utf-8") != text
+        if changed and not check:
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        results.append(FormatResult(path, changed))
+    return results

@@ -1,0 +1,84 @@
+"""The embedded store: ontology and data in a pyoxigraph ``Store``, named graphs kept.
+
+Queries see the union of all named graphs as their default graph (SPARQL 1.1
+Query §13.2 leaves the default graph to the service; we choose the RDF merge of
+all graphs, via pyoxigraph's ``use_default_graph_as_union``), and can still ask
+``GRAPH ?g { … }`` to see which source states a fact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.dataset import ParsedFile, data_files, parse_all, parse_ontology
+from kg.errors import QueryError
+from kg.namespaces import sparql_prefixes
+from kg.settings import Settings
+
+
+@dataclass
+class LoadReport:
+    files: int = 0
+    quads: int = 0
+    seconds: float = 0.0
+    per_file: list[tuple[str, int]] = field(default_factory=list)
+
+
+class KnowledgeGraph:
+    """An in-memory pyoxigraph store with the project's files loaded."""
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.report = LoadReport()
+
+    @classmethod
+    def from_parsed(cls, files: Iterable[ParsedFile]) -> KnowledgeGraph:
+        kg = cls()
+        start = time.perf_counter()
+        for parsed in files:
+            kg.store.extend(parsed.quads)
+            kg.report.files += 1
+            kg.report.quads += len(parsed.quads)
+            kg.report.per_file.append((str(parsed.path), len(parsed.quads)))
+        kg.report.seconds = time.perf_counter() - start
+        return kg
+
+    @classmethod
+    def load(cls, settings: Settings) -> KnowledgeGraph:
+        """Ontology and all data files of the project (raises BrokenInputError)."""
+        return cls.from_parsed([*parse_ontology(settings), *parse_all(data_files(settings))])
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def query(self, sparql: str, *, with_prefixes: bool = True) -> ox.QueryResults:
+        """Evaluate ``sparql`` over the union default graph; ``QueryError`` if it fails."""
+        text = sparql_prefixes() + sparql if with_prefixes else sparql
+        try:
+            return self.store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise QueryError(f"SPARQL evaluation error: {exc}") from exc
+
+    def select(self, sparql: str) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """Rows of a SELECT query as dicts of bound variables."""
+        result = self.query(sparql)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        for solution in result:
+            yield {n: solution[n] for n in names if solution[n] is not None}
+
+    def ask(self, sparql: str) -> bool:
+        result = self.query(sparql)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(result)
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
