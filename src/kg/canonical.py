@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rdflib import Dataset
+from rdflib.compare import isomorphic
+
 from kg.dataset import parse_file, to_rdflib
+from kg.errors import KgError
 from kg.namespaces import PREFIXES
 
 
@@ -24,15 +28,42 @@ class FormatResult:
     changed: bool
 
 
+class RoundTripError(KgError):
+    """The canonical text would not say the same as the file: nothing is written."""
+
+
 def canonical_text(path: Path) -> str:
-    """The canonical text for the RDF file at ``path`` (raises BrokenInputError)."""
+    """The canonical text for the RDF file at ``path`` (raises BrokenInputError).
+
+    The text is parsed back and compared graph by graph (up to blank-node
+    renaming) with the original, so that formatting can never change data.
+    """
     ds = to_rdflib([parse_file(path)])
     if path.suffix == ".ttl":
         graph = ds.default_graph
         for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True, replace=True)
-        return graph.serialize(format="turtle")
-    return ds.serialize(format="trig")
+        text = graph.serialize(format="turtle")
+        fmt = "turtle"
+    else:
+        text = ds.serialize(format="trig")
+        fmt = "trig"
+    back = Dataset()
+    back.parse(data=text, format=fmt)
+    if not _same_dataset(ds, back):
+        raise RoundTripError(
+            f"{path}: the canonical serialisation would change the data; file left unchanged. "
+            "Please report this with the file attached."
+        )
+    return text
+
+
+def _same_dataset(a: Dataset, b: Dataset) -> bool:
+    def graphs(ds: Dataset) -> dict[str, object]:
+        return {str(g.identifier): g for g in ds.graphs() if len(g)}
+
+    ga, gb = graphs(a), graphs(b)
+    return ga.keys() == gb.keys() and all(isomorphic(ga[k], gb[k]) for k in ga)  # type: ignore[arg-type]
 
 
 def format_files(paths: Sequence[Path], *, check: bool) -> list[FormatResult]:

@@ -80,16 +80,10 @@ def parse_file(path: Path, graph: ox.NamedNode | None = None) -> ParsedFile:
         data = path.read_bytes()
     except OSError as exc:
         raise BrokenInputError(f"cannot read file: {exc.strerror}", path=path) from exc
-    target = graph if graph is not None and fmt == ox.RdfFormat.TURTLE else None
     try:
-        quads = tuple(
-            ox.parse(
-                data,
-                format=fmt,
-                base_iri=path.resolve().as_uri(),
-                to_graph=target,
-            )
-        )
+        # No base IRI: a relative IRI in curated data is an error, not a file: IRI.
+        # Blank nodes are renamed so that _:b0 in two files are two nodes.
+        quads = tuple(ox.parse(data, format=fmt, rename_blank_nodes=True))
     except SyntaxError as exc:
         msg = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
         match = _LINE.search(msg)
@@ -97,6 +91,8 @@ def parse_file(path: Path, graph: ox.NamedNode | None = None) -> ParsedFile:
         raise BrokenInputError(f"syntax error: {msg}", path=path, line=line) from exc
     except ValueError as exc:  # e.g. invalid IRI or language tag
         raise BrokenInputError(f"invalid RDF: {exc}", path=path) from exc
+    if graph is not None and fmt == ox.RdfFormat.TURTLE:
+        quads = tuple(ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads)
     return ParsedFile(path=path, quads=quads)
 
 

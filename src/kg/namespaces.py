@@ -58,6 +58,7 @@ KINDS: Final[tuple[str, ...]] = (
     "source",  # source documents the facts come from
     "task",
     "topic",
+    "field",  # fields of action (Handlungsfelder) of policy documents
     "contact",  # contact points
     "address",
     "role",
