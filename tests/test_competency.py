@@ -62,7 +62,8 @@ def test_chair_motto_and_main_conference_of_the_20th_intmk(
     rows = list(
         graph_of_the_real_data.select("""
         SELECT ?chair ?motto ?start ?end ?place WHERE {
-          ?e a ipo:ConferenceEdition ; ipo:seriesOrdinal 20 ; ipo:chairLand ?chair ; ipo:motto ?motto .
+          ?e a ipo:ConferenceEdition ; ipo:seriesOrdinal 20 ;
+             ipo:chairLand ?chair ; ipo:motto ?motto .
           ?m schema:superEvent ?e ; ipo:eventKind kind:hauptkonferenz ;
              schema:startDate ?start ; schema:endDate ?end ; schema:location/skos:prefLabel ?place .
           FILTER(lang(?place) = "de")
@@ -98,7 +99,8 @@ def test_holder_of_the_brandenburg_commissioner_office_on_a_date(
 ) -> None:
     query = """
         SELECT ?holder WHERE {
-          ?t ipo:office office:bb-integrationsbeauftragte ; org:member ?holder ; schema:startDate ?s .
+          ?t ipo:office office:bb-integrationsbeauftragte ; org:member ?holder ;
+             schema:startDate ?s .
           OPTIONAL { ?t schema:endDate ?e }
           BIND(SUBSTR(CONCAT(STR(?s), "-01-01"), 1, 10) AS ?earliest)
           FILTER(?earliest <= "%s" && (!BOUND(?e) || CONCAT(STR(?e), "-12-31") >= "%s"))
@@ -148,7 +150,8 @@ def test_contact_details_of_the_brandenburg_commissioner(
           office:bb-integrationsbeauftragte ipo:contactPoint ?c .
           ?c vcard:hasTelephone ?tel ; ipo:fax ?fax ; vcard:hasEmail ?mail ; vcard:hasURL ?web ;
              ipo:contactPerson ?person ;
-             vcard:hasAddress [ vcard:street-address ?street ; vcard:postal-code ?code ; vcard:locality ?city ] .
+             vcard:hasAddress [ vcard:street-address ?street ; vcard:postal-code ?code ;
+                                vcard:locality ?city ] .
           FILTER(?tel != ?fax)
         }""")
     assert {k: v.value for k, v in row.items()} == {
@@ -167,7 +170,8 @@ def test_speakers_of_the_liga_fachtag_2020(graph_of_the_real_data: KnowledgeGrap
     rows = list(
         graph_of_the_real_data.select("""
         SELECT ?speaker WHERE {
-          ?e ipo:eventKind kind:fachtag ; schema:startDate "2020-01-22"^^xsd:date ; ipo:speaker ?speaker
+          ?e ipo:eventKind kind:fachtag ; schema:startDate "2020-01-22"^^xsd:date ;
+             ipo:speaker ?speaker
         }""")
     )
     assert values(rows, "speaker") == {

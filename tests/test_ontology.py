@@ -28,7 +28,13 @@ def own_terms(g: Graph) -> list[URIRef]:
 
 
 def test_header_has_version_licence_creators_and_dates(ontology: Graph) -> None:
-    for prop in (OWL.versionIRI, OWL.versionInfo, DCTERMS.license, DCTERMS.creator, DCTERMS.modified):
+    for prop in (
+        OWL.versionIRI,
+        OWL.versionInfo,
+        DCTERMS.license,
+        DCTERMS.creator,
+        DCTERMS.modified,
+    ):
         assert ontology.value(ONTOLOGY_IRI, prop) is not None, f"ontology header lacks {prop}"
     version = str(ontology.value(ONTOLOGY_IRI, OWL.versionInfo))
     assert str(ontology.value(ONTOLOGY_IRI, OWL.versionIRI)).endswith("/" + version)

@@ -43,7 +43,7 @@ def canonical_text(path: Path) -> str:
         graph = ds.default_graph
         for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True, replace=True)
-        text = graph.serialize(format="turtle")
+        text: str = graph.serialize(format="turtle")
         fmt = "turtle"
     else:
         text = ds.serialize(format="trig")

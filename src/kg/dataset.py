@@ -120,7 +120,7 @@ def parse_all(paths: Sequence[Path]) -> list[ParsedFile]:
 # ----------------------------------------------------------------- rdflib view
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Node:
+def to_rdflib_term(term: object) -> Node:
     """The rdflib term for a pyoxigraph term (RDF 1.1 Concepts §3)."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -131,7 +131,7 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGr
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
         return Literal(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
-    raise TypeError(f"unsupported term {term!r}")
+    raise TypeError(f"unsupported term {term!r} (RDF 1.2 triple terms are not supported)")
 
 
 def to_rdflib(files: Iterable[ParsedFile]) -> Dataset:
@@ -145,5 +145,10 @@ def to_rdflib(files: Iterable[ParsedFile]) -> Dataset:
                 g: Graph = ds.default_graph
             else:
                 g = ds.graph(URIRef(q.graph_name.value))
-            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+            triple = (
+                to_rdflib_term(q.subject),
+                to_rdflib_term(q.predicate),
+                to_rdflib_term(q.object),
+            )
+            g.add(triple)
     return ds

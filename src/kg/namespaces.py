@@ -104,7 +104,7 @@ class InvalidSlugError(ValueError):
 
 
 def slugify(text: str) -> str:
-    """Turn a German name into a slug: ``"Härtefallkommission BB"`` → ``haertefallkommission-bb``."""
+    """A slug for a German name: ``"Härtefallkommission BB"`` → ``haertefallkommission-bb``."""
     lowered = text.lower().translate(_TRANSLITERATION)
     ascii_only = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")

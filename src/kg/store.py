@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from kg.dataset import ParsedFile, data_files, parse_all, parse_ontology
 from kg.errors import QueryError
-from kg.namespaces import sparql_prefixes
+from kg.namespaces import PREFIXES
 from kg.settings import Settings
 
 
@@ -55,11 +55,15 @@ class KnowledgeGraph:
     def __len__(self) -> int:
         return len(self.store)
 
-    def query(self, sparql: str, *, with_prefixes: bool = True) -> ox.QueryResults:
-        """Evaluate ``sparql`` over the union default graph; ``QueryError`` if it fails."""
-        text = sparql_prefixes() + sparql if with_prefixes else sparql
+    def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Evaluate ``sparql`` over the union default graph; ``QueryError`` if it fails.
+
+        The project's prefixes (:data:`kg.namespaces.PREFIXES`) are predeclared, so
+        queries may use ``person:``, ``ipo:`` … without PREFIX lines; positions in
+        parser messages still refer to the text as given.
+        """
         try:
-            return self.store.query(text, use_default_graph_as_union=True)
+            return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:

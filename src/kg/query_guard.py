@@ -1,0 +1,125 @@
+"""A lexical guard run on SPARQL text before it reaches the engine.
+
+It tokenises the query with the terminals of SPARQL 1.1 Query §19.8 (strings,
+IRIREF, comments, prefixed names, variables, punctuation), which is enough to:
+
+* find the query form (SELECT, ASK, CONSTRUCT, DESCRIBE) to negotiate a result format;
+* refuse update operations (SPARQL 1.1 Update §3: INSERT, DELETE, LOAD, CLEAR, CREATE,
+  DROP, COPY, MOVE, ADD), because the endpoint is read-only;
+* refuse ``SERVICE`` (SPARQL 1.1 Federated Query §2): pyoxigraph's SERVICE sends real
+  HTTP requests, so a federated query could make the server reach other hosts;
+* refuse nesting deeper than a limit: pyoxigraph's recursive parser and evaluator
+  overflow the stack (the process dies by SIGSEGV) at a few thousand levels.
+
+Keywords are matched only as whole tokens outside strings, IRIs and comments, so
+``ex:SERVICE``, ``"SERVICE"`` and ``<http://x/SERVICE>`` do not count.
+The engine still parses the query; this module never decides that a query is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+
+_TOKEN: Final = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+             |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?
+              :(?:[\w\-.:%\\\u00B7\u00C0-\uFFFF]*))
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<open>[{(\[])
+  | (?P<close>[})\]])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_FORMS: Final = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+_UPDATES: Final = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+
+class GuardError(ValueError):
+    """A query the endpoint refuses before evaluation; ``kind`` names the rule."""
+
+    def __init__(
+        self, kind: str, message: str, *, line: int | None = None, column: int | None = None
+    ):
+        self.kind = kind
+        self.line = line
+        self.column = column
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(message + where)
+
+
+@dataclass(frozen=True)
+class GuardedQuery:
+    text: str
+    form: QueryForm
+    depth: int
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
+    """Classify ``text`` and apply the rules above; raises :class:`GuardError`."""
+    depth = deepest = 0
+    form: QueryForm | None = None
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "open":
+            depth += 1
+            if depth > max_depth:
+                line, col = _position(text, match.start())
+                raise GuardError(
+                    "too-deep",
+                    f"the query nests groups more than {max_depth} levels deep; "
+                    "flatten the nested groups or sub-queries",
+                    line=line,
+                    column=col,
+                )
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "word":
+            word = match.group().upper()
+            if word == "SERVICE":
+                line, col = _position(text, match.start())
+                raise GuardError(
+                    "service",
+                    "SERVICE (federated query) is not allowed on this endpoint: it never "
+                    "contacts other hosts; run the federated part against that endpoint yourself",
+                    line=line,
+                    column=col,
+                )
+            if form is None and word in _UPDATES:
+                line, col = _position(text, match.start())
+                raise GuardError(
+                    "update",
+                    f"{word} is a SPARQL Update operation; this endpoint is read-only and "
+                    "answers queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only",
+                    line=line,
+                    column=col,
+                )
+            if form is None and word in _FORMS:
+                form = word  # type: ignore[assignment]
+    if form is None:
+        raise GuardError(
+            "no-query-form",
+            "no query form found: a query starts (after PREFIX/BASE) with SELECT, ASK, "
+            "CONSTRUCT or DESCRIBE",
+        )
+    return GuardedQuery(text=text, form=form, depth=deepest)

@@ -1,0 +1,80 @@
+"""Shared fixtures: small, self-contained project folders for the CLI and validation tests.
+
+Each project is a root with ``ontology/`` (a copy of the real ``ontology/ipo.ttl``),
+``shapes/`` (``tests/cli_cases/shapes.ttl``: one ``sh:minCount`` shape and one of
+severity ``sh:Warning``) and ``data/`` (chosen files from ``tests/cli_cases/``), so
+the tests do not depend on the real data and shapes. Fixture names say what state
+the project is in.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).resolve().parent / "cli_cases"
+
+
+def make_project(root: Path, data: Sequence[str]) -> Path:
+    """A project at ``root`` with the real ontology, the test shapes and ``data`` (case names)."""
+    for folder in ("ontology", "shapes", "data"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "ontology" / "ipo.ttl", root / "ontology" / "ipo.ttl")
+    shutil.copy(CASES / "shapes.ttl", root / "shapes" / "shapes.ttl")
+    for name in data:
+        shutil.copy(CASES / name, root / "data" / name)
+    return root
+
+
+@pytest.fixture
+def conforming_project(tmp_path: Path) -> Path:
+    """One data file (``data/valid.trig``) with one person that satisfies every shape."""
+    return make_project(tmp_path / "conforming_project", ["valid.trig"])
+
+
+@pytest.fixture
+def project_with_one_violation(tmp_path: Path) -> Path:
+    """``data/valid.trig`` and ``data/one_violation.trig`` (a person without family name)."""
+    return make_project(
+        tmp_path / "project_with_one_violation", ["valid.trig", "one_violation.trig"]
+    )
+
+
+@pytest.fixture
+def project_with_only_a_warning(tmp_path: Path) -> Path:
+    """``data/valid.trig`` and ``data/only_warning.trig`` (a person without label: a warning)."""
+    return make_project(
+        tmp_path / "project_with_only_a_warning", ["valid.trig", "only_warning.trig"]
+    )
+
+
+@pytest.fixture
+def project_with_a_blank_node_violation(tmp_path: Path) -> Path:
+    """``data/valid.trig`` and a file whose person without family name is a blank node."""
+    return make_project(
+        tmp_path / "project_with_a_blank_node_violation",
+        ["valid.trig", "blank_node_violation.trig"],
+    )
+
+
+@pytest.fixture
+def project_with_a_syntax_error(tmp_path: Path) -> Path:
+    """``data/valid.trig`` and ``data/syntax_error.trig`` (a missing ';' before line 9)."""
+    return make_project(
+        tmp_path / "project_with_a_syntax_error", ["valid.trig", "syntax_error.trig"]
+    )
+
+
+@pytest.fixture
+def new_project(tmp_path: Path) -> Callable[[Sequence[str]], Path]:
+    """Make a project with the given ``tests/cli_cases`` data files: ``new_project(["a.trig"])``."""
+    counter = iter(range(1_000_000))
+
+    def make(data: Sequence[str]) -> Path:
+        return make_project(tmp_path / f"project-{next(counter)}", data)
+
+    return make
