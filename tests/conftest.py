@@ -9,11 +9,22 @@ the project is in.
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable, Sequence
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cli_cases"
@@ -78,3 +89,62 @@ def new_project(tmp_path: Path) -> Callable[[Sequence[str]], Path]:
         return make_project(tmp_path / f"project-{next(counter)}", data)
 
     return make
+
+
+# ----------------------------------------------------------------- the SPARQL endpoint
+
+
+@pytest.fixture(scope="module")
+def endpoint_client() -> Iterator[TestClient]:
+    """The web application over the real data, in process, workers started."""
+    from fastapi.testclient import TestClient
+
+    from kg.settings import Settings
+    from kg.web.app import create_app
+
+    settings = Settings.from_env(query_timeout=3.0, max_results=500, workers=2)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def running_server() -> Iterator[str]:
+    """``python -m kg serve`` on a free loopback port (2 s query timeout); yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "KG_QUERY_TIMEOUT": "2", "KG_WORKERS": "2", "KG_MAX_RESULTS": "500"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"kg serve exited with {process.returncode}:\n{output}")
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("kg serve did not become ready in 30 s")
+    try:
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

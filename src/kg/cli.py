@@ -70,17 +70,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool)
     the subcommand is not reset by the subcommand's default.
     """
     group = parser.add_argument_group("global options")
-    for f in SETTINGS_FIELDS:
-        env = f.metadata.get("env")
-        text = f.metadata.get("help", "")
-        group.add_argument(
-            "--" + f.name.replace("_", "-"),
-            dest=f.name,
-            type=Path,
-            metavar="DIR",
-            default=argparse.SUPPRESS if in_subcommand else None,
-            help=f"{text} Environment: {env}." if env else text,
-        )
+    _add_settings(group, "global", suppress_default=in_subcommand)
     group.add_argument(
         "-q",
         "--quiet",
@@ -88,6 +78,53 @@ def _add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool)
         default=argparse.SUPPRESS if in_subcommand else False,
         help="Do not print progress and timing to stderr.",
     )
+
+
+def _add_settings(
+    group: argparse._ArgumentGroup, scope: str, *, suppress_default: bool = False
+) -> None:
+    """One option per setting of ``scope``, as declared in :mod:`kg.settings`."""
+    for f in SETTINGS_FIELDS:
+        if f.metadata.get("scope") != scope:
+            continue
+        env = f.metadata.get("env")
+        text = f.metadata.get("help", "")
+        text = f"{text} Environment: {env}." if env else text
+        option = "--" + f.name.replace("_", "-")
+        default = argparse.SUPPRESS if suppress_default else None
+        if f.type in ("bool", bool):
+            group.add_argument(option, dest=f.name, action="store_true", default=default, help=text)
+            continue
+        if f.name == "data":
+            group.add_argument(
+                option,
+                dest=f.name,
+                type=Path,
+                nargs="+",
+                metavar="PATH",
+                default=default,
+                help=text,
+            )
+            continue
+        group.add_argument(
+            option,
+            dest=f.name,
+            type=_parser_for(f.metadata["parse"], option),
+            metavar=f.metadata.get("metavar") or f.name.upper(),
+            default=default,
+            help=text,
+        )
+
+
+def _parser_for(parse: Callable[[str], object], option: str) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{option}: {exc}") from exc
+
+    run.__name__ = option
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only list files not canonical (exit 1 if any)"
     )
     p.set_defaults(func=_cmd_fmt)
+
+    p = command(
+        "serve",
+        "validate the data and serve the SPARQL endpoint",
+        "Validate ontology and data (refusing to start, with the report, if they do not "
+        "conform), load them into the embedded store and serve the SPARQL 1.1 Protocol "
+        "endpoint at /sparql. Every option can also be set by its environment variable.",
+    )
+    _add_settings(p.add_argument_group("server options"), "serve")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 
@@ -182,7 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {f.name: getattr(args, f.name, None) for f in SETTINGS_FIELDS}
-    settings = Settings.from_env(**overrides)
+    data = overrides.get("data")
+    if data is not None:
+        overrides["data"] = tuple(data)
+    if overrides.get("skip_validation") is False:
+        overrides["skip_validation"] = None
+    try:
+        settings = Settings.from_env(**overrides)
+    except ValueError as exc:
+        raise BrokenInputError(str(exc)) from exc
     if not settings.root.is_dir():
         raise BrokenInputError(
             "project directory not found; give --root DIR or set KG_ROOT", path=settings.root
@@ -321,6 +376,26 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------- errors
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg.web import server  # the web stack is imported only to serve
+
+    settings = _settings(args)
+    progress = _progress(args)
+    start = time.perf_counter()
+    if not settings.skip_validation:
+        paths = expand(list(settings.data)) if settings.data else None
+        outcome = validate(settings, paths, progress=progress)
+        if not outcome.conforms:
+            sys.stderr.write(render(outcome, "text"))
+            print(
+                "error: the data does not conform to the shapes; not serving it.\n"
+                "hint: fix the violations above, then run: kg validate",
+                file=sys.stderr,
+            )
+            return EXIT_NONCONFORMING
+    return server.run(settings, progress=progress, started=start)
 
 
 def _hint(error: KgError) -> str | None:

@@ -78,17 +78,14 @@ def turtle(triples: Iterable[ox.Triple]) -> bytes:
 
 def serialize(kg: KnowledgeGraph, fmt: str) -> bytes:
     """The whole store of ``kg`` in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
-    quads = sorted(kg.store, key=_sort_key)
     prefixes = dict(PREFIXES)
-    if fmt == "turtle":
-        seen: set[tuple[str, str, str]] = set()
-        triples = []
-        for q in sorted(quads, key=lambda q: _sort_key(q)[1:]):
-            key = (str(q.subject), str(q.predicate), str(q.object))
-            if key not in seen:
-                seen.add(key)
-                triples.append(ox.Triple(q.subject, q.predicate, q.object))
-        return turtle(triples)
+    if fmt == "turtle":  # the store's default graph is the merge of the named graphs
+        merged = kg.store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        return turtle(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in sorted(merged, key=_sort_key)]
+        )
+    named = (q for q in kg.store if not isinstance(q.graph_name, ox.DefaultGraph))
+    quads = sorted(named, key=_sort_key)
     if fmt == "trig":
         data = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes)
         return tidy_prefixes(_written(data))

@@ -96,9 +96,7 @@ def _worker_main(store: ox.Store, conn: Connection) -> None:  # pragma: no cover
         reply: tuple[Any, ...]
         try:
             kwargs: dict[str, Any] = {"prefixes": PREFIXES}
-            if job.default_graphs is None and job.named_graphs is None:
-                kwargs["use_default_graph_as_union"] = True
-            else:
+            if job.default_graphs is not None or job.named_graphs is not None:
                 kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
                 if job.named_graphs is not None:
                     kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from typing import IO, Final, Literal, cast
 
 import pyoxigraph as ox
-from rdflib import Graph
 
-from kg.dataset import to_rdflib_term
 from kg.namespaces import PREFIXES
 
 Kind = Literal["solutions", "boolean", "graph"]

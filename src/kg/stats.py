@@ -51,6 +51,8 @@ def compute_stats(kg: KnowledgeGraph) -> Stats:
     union: set[tuple[str, str, str]] = set()
     instances: dict[str, set[str]] = {}
     for quad in kg.store:
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            continue  # the merge of the named graphs, derived when loading (kg.store)
         per_graph[_graph_name(quad.graph_name)] += 1
         key = (str(quad.subject), str(quad.predicate), str(quad.object))
         union.add(key)
@@ -59,7 +61,7 @@ def compute_stats(kg: KnowledgeGraph) -> Stats:
     classes = sorted(((c, len(s)) for c, s in instances.items()), key=lambda x: (-x[1], x[0]))
     return Stats(
         triples=len(union),
-        quads=len(kg.store),
+        quads=kg.quad_count(),
         files=kg.report.files,
         graphs=dict(sorted(per_graph.items())),
         classes=dict(classes),

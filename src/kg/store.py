@@ -1,9 +1,14 @@
 """The embedded store: ontology and data in a pyoxigraph ``Store``, named graphs kept.
 
-Queries see the union of all named graphs as their default graph (SPARQL 1.1
-Query §13.2 leaves the default graph to the service; we choose the RDF merge of
-all graphs, via pyoxigraph's ``use_default_graph_as_union``), and can still ask
-``GRAPH ?g { … }`` to see which source states a fact.
+Queries see the RDF merge of all named graphs as their default graph (SPARQL 1.1
+Query §13.2 leaves the default graph to the service) and can still ask
+``GRAPH ?g { … }`` which source states a fact.
+
+The merge is materialised as the store's default graph when loading. pyoxigraph's
+``use_default_graph_as_union`` is *not* used: it concatenates the graphs (a bag),
+so a triple stated by two sources would be counted twice, while the default graph
+of a SPARQL dataset is an RDF graph, a set (RDF 1.1 Concepts §4). The data files
+themselves never put triples in the default graph (``tests/test_dataset_rules.py``).
 """
 
 from __future__ import annotations
@@ -39,8 +44,12 @@ class KnowledgeGraph:
     def from_parsed(cls, files: Iterable[ParsedFile]) -> KnowledgeGraph:
         kg = cls()
         start = time.perf_counter()
+        default = ox.DefaultGraph()
         for parsed in files:
-            kg.store.extend(parsed.quads)
+            kg.store.bulk_extend(parsed.quads)
+            kg.store.bulk_extend(
+                ox.Quad(q.subject, q.predicate, q.object, default) for q in parsed.quads
+            )
             kg.report.files += 1
             kg.report.quads += len(parsed.quads)
             kg.report.per_file.append((str(parsed.path), len(parsed.quads)))
@@ -53,7 +62,15 @@ class KnowledgeGraph:
         return cls.from_parsed([*parse_ontology(settings), *parse_all(data_files(settings))])
 
     def __len__(self) -> int:
-        return len(self.store)
+        """Distinct triples: the size of the default graph (the merge of all graphs)."""
+        return self.triple_count()
+
+    def triple_count(self) -> int:
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+
+    def quad_count(self) -> int:
+        """Triples counted once per named graph that holds them."""
+        return len(self.store) - self.triple_count()
 
     def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Evaluate ``sparql`` over the union default graph; ``QueryError`` if it fails.
@@ -63,7 +80,7 @@ class KnowledgeGraph:
         parser messages still refer to the text as given.
         """
         try:
-            return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True)
+            return self.store.query(sparql, prefixes=PREFIXES)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:

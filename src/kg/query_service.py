@@ -1,0 +1,140 @@
+"""The query service: what the SPARQL endpoint does, without HTTP.
+
+It checks a query (size, :mod:`kg.query_guard`), answers it from the result cache
+or the worker pool (:mod:`kg.query_pool`), and knows the data version that
+HTTP validators (ETag, Last-Modified; RFC 9110 §8.8) are derived from.
+The store is read-only while serving, so a cached answer is always current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kg.query_guard import GuardedQuery, GuardError, check_query
+from kg.query_pool import QueryAnswer, QueryJob, QueryPool
+from kg.results import ResultFormat
+from kg.settings import Settings
+from kg.store import KnowledgeGraph
+
+
+class QueryTooLong(Exception):
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"the query is {size} bytes long; at most {limit} bytes are accepted")
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """Identifies the data being served: a digest of the files and their newest change."""
+
+    digest: str
+    modified: datetime
+
+    @classmethod
+    def of_files(cls, paths: list[Path]) -> DataVersion:
+        h = hashlib.sha256()
+        newest = 0.0
+        for p in sorted(paths):
+            h.update(str(p.name).encode())
+            h.update(p.read_bytes())
+            newest = max(newest, p.stat().st_mtime)
+        return cls(h.hexdigest()[:20], datetime.fromtimestamp(int(newest), tz=UTC))
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    count: int
+    kind: str
+    seconds: float
+    cached: bool
+
+
+class ResultCache:
+    """Least-recently-used answers, bounded by the total size of their bodies."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[object, ...], QueryAnswer] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> QueryAnswer | None:
+        answer = self._items.get(key)
+        if answer is not None:
+            self._items.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple[object, ...], answer: QueryAnswer) -> None:
+        if len(answer.body) > self.max_bytes // 4 or key in self._items:
+            return
+        self._items[key] = answer
+        self.size += len(answer.body)
+        while self.size > self.max_bytes:
+            _, old = self._items.popitem(last=False)
+            self.size -= len(old.body)
+
+
+class QueryService:
+    """Guard, cache and pool around one loaded :class:`KnowledgeGraph`."""
+
+    def __init__(self, graph: KnowledgeGraph, settings: Settings, version: DataVersion) -> None:
+        self.graph = graph
+        self.settings = settings
+        self.version = version
+        self.pool = QueryPool(graph.store, workers=settings.workers, timeout=settings.query_timeout)
+        self.cache = ResultCache(settings.cache_bytes) if settings.cache_bytes > 0 else None
+        self.started = time.time()
+        store = graph.store
+        self.graph_sizes = {
+            g.value: sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+            for g in store.named_graphs()
+            if hasattr(g, "value")
+        }
+        (row,) = graph.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+        self.graph_sizes_total = int(row["n"].value)
+
+    async def start(self) -> None:
+        await self.pool.start()
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    def check(self, text: str) -> GuardedQuery:
+        """Raise :class:`QueryTooLong` or :class:`~kg.query_guard.GuardError`, else classify."""
+        size = len(text.encode("utf-8"))
+        if size > self.settings.max_query_bytes:
+            raise QueryTooLong(size, self.settings.max_query_bytes)
+        return check_query(text, max_depth=self.settings.max_query_depth)
+
+    async def run(
+        self,
+        query: GuardedQuery,
+        fmt: ResultFormat,
+        *,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> Answer:
+        """Answer ``query`` in ``fmt``; raises :class:`kg.query_pool.QueryFailed`."""
+        job = QueryJob(
+            text=query.text,
+            format=fmt.name,
+            max_results=self.settings.max_results,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+        )
+        key = (job.text, job.format, job.default_graphs, job.named_graphs)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return Answer(hit.body, hit.count, hit.kind, 0.0, cached=True)
+        answer = await self.pool.run(job)
+        if self.cache is not None:
+            self.cache.put(key, answer)
+        return Answer(answer.body, answer.count, answer.kind, answer.seconds, cached=False)
+
+
+__all__ = ["Answer", "DataVersion", "GuardError", "QueryService", "QueryTooLong"]
