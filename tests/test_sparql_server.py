@@ -141,7 +141,7 @@ def test_service_and_load_make_no_outbound_connection(
 ) -> None:
     url, seen = loopback_listener
     query = make_query(url)  # type: ignore[operator]
-    status, headers, body = get(query_url(running_server, query))
+    status, headers, _ = get(query_url(running_server, query))
     assert status == 403
     assert headers["content-type"] == "application/problem+json"
     status, _, _ = get(running_server + "/sparql", timeout=10)  # let anything in flight land
@@ -164,7 +164,7 @@ def test_a_runaway_query_is_stopped_while_others_are_answered(running_server: st
         quick_times = []
         for _ in range(5):
             start = time.monotonic()
-            status, _, body = get(query_url(running_server, "ASK { ?s a <%s> }" % PREFIXES["ipo"]))
+            status, _, body = get(query_url(running_server, f"ASK {{ ?s a <{PREFIXES['ipo']}> }}"))
             quick_times.append(time.monotonic() - start)
             assert status == 200 and json.loads(body)["boolean"] is False
         status, seconds, problem = slow.result()
