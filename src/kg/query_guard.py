@@ -74,6 +74,11 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
+def _refuse(kind: str, message: str, text: str, offset: int) -> GuardError:
+    line, column = _position(text, offset)
+    return GuardError(kind, message, line=line, column=column)
+
+
 def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
     """Classify ``text`` and apply the rules above; raises :class:`GuardError`."""
     depth = deepest = 0
@@ -83,13 +88,12 @@ def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
         if kind == "open":
             depth += 1
             if depth > max_depth:
-                line, col = _position(text, match.start())
-                raise GuardError(
+                raise _refuse(
                     "too-deep",
                     f"the query nests groups more than {max_depth} levels deep; "
                     "flatten the nested groups or sub-queries",
-                    line=line,
-                    column=col,
+                    text,
+                    match.start(),
                 )
             deepest = max(deepest, depth)
         elif kind == "close":
@@ -97,22 +101,20 @@ def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
         elif kind == "word":
             word = match.group().upper()
             if word == "SERVICE":
-                line, col = _position(text, match.start())
-                raise GuardError(
+                raise _refuse(
                     "service",
                     "SERVICE (federated query) is not allowed on this endpoint: it never "
                     "contacts other hosts; run the federated part against that endpoint yourself",
-                    line=line,
-                    column=col,
+                    text,
+                    match.start(),
                 )
             if form is None and word in _UPDATES:
-                line, col = _position(text, match.start())
-                raise GuardError(
+                raise _refuse(
                     "update",
                     f"{word} is a SPARQL Update operation; this endpoint is read-only and "
                     "answers queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only",
-                    line=line,
-                    column=col,
+                    text,
+                    match.start(),
                 )
             if form is None and word in _FORMS:
                 form = word  # type: ignore[assignment]
