@@ -142,9 +142,7 @@ def test_text_groups_by_file_then_focus_and_ends_with_a_summary(
     assert lines[1] == "  person:ohne-familienname"
     assert lines[2].split()[:4] == ["Violation", "has", "no", "foaf:familyName;"]
     # details the message does not already give: component and shape
-    assert lines[2].endswith(
-        "[sh:MinCountConstraintComponent; shape " + SHAPES + "PersonFamilyName]"
-    )
+    assert lines[2].endswith("[sh:MinCountConstraintComponent; shape shape:PersonFamilyName]")
     assert SUMMARY.match(lines[-1]), lines[-1]
     assert lines[-1].startswith("1 violation in 1 file (6 triples, ")
 

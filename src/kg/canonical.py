@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset
-from rdflib.compare import isomorphic
+from rdflib import BNode, Dataset, Graph
+from rdflib.compare import isomorphic, to_canonical_graph
 
 from kg.dataset import parse_file, to_rdflib
 from kg.errors import KgError
@@ -40,7 +40,13 @@ def canonical_text(path: Path) -> str:
     """
     ds = to_rdflib([parse_file(path)])
     if path.suffix == ".ttl":
-        graph = ds.default_graph
+        graph: Graph = ds.default_graph
+        if any(isinstance(term, BNode) for triple in graph for term in triple):
+            # blank-node labels are arbitrary: relabel them from the graph's structure
+            # (RDF 1.1 Semantics §5.1 isomorphism) so that the text is a function of the graph
+            relabelled = Graph()
+            relabelled += to_canonical_graph(graph)
+            graph = relabelled
         for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True, replace=True)
         text: str = graph.serialize(format="turtle")

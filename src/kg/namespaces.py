@@ -94,6 +94,7 @@ PREFIXES: Final[dict[str, str]] = {
     "rdfs": str(RDFS),
     "xsd": str(XSD),
     "sh": str(SH),
+    "shape": str(SHAPES),
 }
 
 _TRANSLITERATION: Final = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
