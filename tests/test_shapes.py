@@ -365,3 +365,31 @@ def test_example_headers_are_strict(tmp_path: Path) -> None:
     bad.write_text("# shape: shape:TenureShape\n# expect: Violation tenure:x\n", encoding="utf-8")
     with pytest.raises(ValueError, match="expected '# expect:"):
         read_example(bad)
+
+
+@pytest.mark.parametrize(
+    "path", EXAMPLE_FILES, ids=[p.relative_to(EXAMPLES_DIR).as_posix() for p in EXAMPLE_FILES]
+)
+def test_kg_validate_on_the_example(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``kg validate --format json FILE``: exit 1 with exactly the expected results, or 0."""
+    import json
+
+    from kg.cli import main
+
+    example = read_example(path)
+    code = main(["--quiet", "--root", str(ROOT), "validate", "--format", "json", str(path)])
+    report = json.loads(capsys.readouterr().out)
+    violations = any(r[0] == "Violation" for r in example.expected)
+    assert code == (1 if violations else 0)
+    got = {
+        (
+            r["severity"],
+            URIRef(r["focus"]),
+            None if r["path"] is None else URIRef(r["path"]),
+            expand(r["component"], example.name),
+        )
+        for r in report["results"]
+    }
+    assert got == set(example.expected), f"{example.name}\n{show(got)}"
+    for row in report["results"]:
+        assert row["files"], f"{example.name}: a result without the file of its focus node"
