@@ -51,3 +51,16 @@ lock: $(STAMP)  ## Re-pin the full dependency set into constraints.txt
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Benchmark of the SPARQL endpoints (benchmarks/README.md); not part of `make test`.
+BENCH_SIZES ?= 10000,100000
+
+.PHONY: bench bench-deps
+
+bench-deps: $(STAMP)  ## Install the benchmark's engines and load driver (pip extra, Debian's Virtuoso)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	sh benchmarks/install-virtuoso.sh
+
+bench: bench-deps  ## Run the benchmark (BENCH_SIZES=10000,100000[,1000000]), print the README tables
+	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
+	$(BIN)/python -m benchmarks.report
