@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help install serve test lint typecheck fmt-check fmt validate pytest lock clean
+.PHONY: help install serve test lint typecheck fmt-check fmt validate pytest lock clean chromium
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -42,8 +42,11 @@ fmt: $(STAMP)  ## Rewrite ontology, shapes and data into the canonical serialisa
 validate: $(STAMP)  ## SHACL-validate ontology and data (exit 0 ok, 1 violations, 2 broken input)
 	$(BIN)/kg validate
 
-pytest: $(STAMP)  ## The test suite
+pytest: $(STAMP) chromium  ## The test suite (the browser tests need Debian's Chromium)
 	$(BIN)/pytest
+
+chromium:  ## Install Debian's Chromium for the browser tests if /usr/bin/chromium is missing
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 lock: $(STAMP)  ## Re-pin the full dependency set into constraints.txt
 	{ echo "# Full transitive pin set (pip constraints). Regenerate with: make lock"; \

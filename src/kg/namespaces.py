@@ -34,6 +34,10 @@ ONTOLOGY_IRI: Final = URIRef(BASE + "ontology")
 GRAPH: Final = Namespace(BASE + "graph/")
 ID: Final = Namespace(BASE + "id/")
 SHAPES: Final = Namespace(BASE + "shapes#")
+#: The dataset itself (VoID, DCAT): its IRI is the base; its home page in HTML.
+DATASET: Final = URIRef(BASE)
+#: Types of the API's problem documents (RFC 9457), e.g. ``PROBLEMS["query-timeout"]``.
+PROBLEMS: Final = Namespace(BASE + "problems/")
 
 ORG: Final = Namespace("http://www.w3.org/ns/org#")
 SCHEMA: Final = Namespace("http://schema.org/")
@@ -138,6 +142,25 @@ def split_resource_iri(iri: str) -> tuple[str, str] | None:
     if kind not in NS or not SLUG_PATTERN.match(slug):
         return None
     return kind, slug
+
+
+def dataset_part(name: str) -> str:
+    """A hash IRI of a part of the dataset's description: ``#catalog``, ``#sparql`` …"""
+    if not SLUG_PATTERN.match(name):
+        raise InvalidSlugError(f"dataset part {name!r} is not a valid slug")
+    return f"{BASE}#{name}"
+
+
+def iri_for_path(path: str) -> str:
+    """The canonical IRI a server path stands for: ``/id/person/x`` → ``…/id/person/x``."""
+    return BASE + path.lstrip("/")
+
+
+def path_for_iri(iri: str) -> str | None:
+    """The server path (with fragment) of an IRI under the base; ``None`` for other IRIs."""
+    if not iri.startswith(BASE):
+        return None
+    return "/" + iri[len(BASE) :]
 
 
 def sparql_prefixes() -> str:

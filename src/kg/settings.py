@@ -11,6 +11,7 @@ Precedence: command-line option, then environment variable, then default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,6 +41,14 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise ValueError(f"{text} is not a positive number")
     return value
+
+
+def _base_url(text: str) -> str:
+    """An absolute http(s) URL ending in ``/`` (one is added if missing)."""
+    text = text.strip()
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+        raise ValueError(f"{text!r} is not an absolute http:// or https:// URL")
+    return text if text.endswith("/") else text + "/"
 
 
 def _paths(text: str) -> tuple[Path, ...]:
@@ -146,6 +155,15 @@ class Settings:
         f"(several separated by '{os.pathsep}'); the ontology is always added.",
         parse=_paths,
         metavar="PATHS",
+    )
+    public_base: str | None = _setting(
+        None,
+        env="KG_PUBLIC_BASE",
+        help="URL at which this server is reached publicly (for example https://w3id.org/ipkg/); "
+        "links, Content-Location, the SPARQL endpoint and dump URLs in VoID are made from it. "
+        "Default: the URL of each request, so that a local server links to itself.",
+        parse=_base_url,
+        metavar="URL",
     )
     skip_validation: bool = _setting(
         False,

@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 
 from kg import __version__
 from kg.dataset import data_files, expand, ontology_files
 from kg.query_service import DataVersion, QueryService
 from kg.settings import Settings
 from kg.store import KnowledgeGraph
-from kg.web import health, problems, sparql
+from kg.web import health, pages, problems, resources, sparql
 from kg.web.access_log import AccessLog
 
 
@@ -61,16 +62,31 @@ def create_app(
     )
     app.state.settings = settings
     app.state.query_service = service
+    app.state.site = resources.Site(settings, service)
     problems.install(app)
+    # The query page for browsers first: it matches GET /sparql only when the request has no
+    # query and prefers HTML (pages.QueryPageRoute); everything else reaches the endpoint.
+    app.include_router(pages.query_router)
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(resources.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Last-Modified", "KG-Result-Count", "KG-Cache", "Retry-After"],
+        expose_headers=[
+            "ETag",
+            "Last-Modified",
+            "KG-Result-Count",
+            "KG-Cache",
+            "Retry-After",
+            "Link",
+            "Content-Location",
+        ],
         max_age=86400,
     )
     app.add_middleware(AccessLog)

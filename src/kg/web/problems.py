@@ -18,8 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kg.namespaces import PROBLEMS
+
 MEDIA_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://w3id.org/ipkg/problems/"
+PROBLEM_BASE = str(PROBLEMS)
 
 log = logging.getLogger("kg.web")
 
