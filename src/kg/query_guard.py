@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+ResultKind = Literal["solutions", "boolean", "graph"]
 
 _TOKEN: Final = re.compile(
     r"""
@@ -66,6 +67,13 @@ class GuardedQuery:
     text: str
     form: QueryForm
     depth: int
+
+    @property
+    def result_kind(self) -> ResultKind:
+        """What the query returns (SPARQL 1.1 Query §16): solutions, a boolean or a graph."""
+        if self.form in ("CONSTRUCT", "DESCRIBE"):
+            return "graph"
+        return "boolean" if self.form == "ASK" else "solutions"
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import IO, Final, Literal, cast
+from typing import IO, Final, cast
 
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES
-
-Kind = Literal["solutions", "boolean", "graph"]
+from kg.query_guard import ResultKind as Kind
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from kg.results import BY_NAME, DEFAULT_FORMAT, Kind, ResultFormat, formats_for
+from kg.query_guard import ResultKind as Kind
+from kg.results import BY_NAME, DEFAULT_FORMAT, ResultFormat, formats_for
 from kg.web.problems import BadRequest, NotAcceptable
 
 #: Extra media types clients send for the same formats.

@@ -694,15 +694,11 @@ async def run_query(request: Request, text: str) -> QueryOutcome:
         return QueryOutcome(
             error=str(exc), error_title=t["error"], line=exc.line, column=exc.column
         )
-    kind = (
-        "graph"
-        if guarded.form in ("CONSTRUCT", "DESCRIBE")
-        else ("boolean" if guarded.form == "ASK" else "solutions")
-    )
+    kind = guarded.result_kind
     fmt = BY_NAME["ntriples"] if kind == "graph" else BY_NAME["json"]
     downloads = [
         (f.name, s.base_url(request) + "sparql?" + urlencode({"query": text, "format": f.name}))
-        for f in formats_for(kind)  # type: ignore[arg-type]
+        for f in formats_for(kind)
     ]
     started = time.perf_counter()
     try:

@@ -92,12 +92,8 @@ async def _answer(
             "too-deep": problems.QueryTooComplex,
         }.get(exc.kind, problems.QuerySyntax)
         raise cls(str(exc), line=exc.line, column=exc.column) from exc
-    kind = (
-        "graph"
-        if guarded.form in ("CONSTRUCT", "DESCRIBE")
-        else ("boolean" if guarded.form == "ASK" else "solutions")
-    )
-    fmt: ResultFormat = choose(kind, accept, format_param)  # type: ignore[arg-type]
+    kind = guarded.result_kind
+    fmt: ResultFormat = choose(kind, accept, format_param)
     graphs = (tuple(default_graphs) or None, tuple(named_graphs) or None)
     etag, last_modified = _validators(service, query, fmt.name, graphs)
     headers = {
