@@ -168,3 +168,26 @@ def test_pages_render_at_desktop_and_phone_width(
         assert page.locator("h1").inner_text() == heading
     assert page.locator("main").count() == 1
     shoot(page, name)
+
+
+def test_answer_a_question_from_the_gallery(page: Page, running_server: str) -> None:
+    page.goto(running_server + "/queries")
+    assert page.locator("h1").inner_text() == "Fragen an den Graphen"
+    shoot(page, "queries")
+    page.get_by_role("link", name="Wer hatte ein Amt an einem Stichtag inne?").click()
+    page.wait_for_url("**/queries/office-holder-on-date")
+    page.get_by_label("Amt", exact=True).select_option("office:st-integrationsbeauftragte")
+    page.get_by_label("Stichtag", exact=True).fill("2010")
+    page.get_by_role("button", name="Antwort zeigen").click()
+    page.wait_for_url("**date=2010**")
+    table = page.locator("#results-table")
+    table.wait_for()
+    assert table.locator("tbody tr").count() == 1
+    assert table.get_by_role("link", name="Susi Möbbeck", exact=True).count() == 1
+    assert "?office" in page.locator("#sparql-text").inner_text()
+    shoot(page, "query-form")
+    page.locator("#open-in-editor").click()  # the same question in the query page
+    results = page.locator("#results-table")
+    results.wait_for()
+    assert "VALUES (?office ?date)" in page.get_by_label("Abfrage", exact=True).input_value()
+    assert results.get_by_role("link", name="Susi Möbbeck", exact=True).count() == 1

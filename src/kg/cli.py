@@ -2,7 +2,9 @@
 
 Subcommands: ``validate`` (SHACL §3.6 validation report, :mod:`kg.validation`,
 :mod:`kg.report`), ``query`` (SPARQL 1.1 Query over the store, :mod:`kg.store`;
-results in the SPARQL 1.1 Query Results CSV/JSON formats), ``stats``
+results in the SPARQL 1.1 Query Results CSV/JSON formats; or a named query of the
+catalogue with ``--name`` and ``--param``, :mod:`kg.named_queries`), ``queries`` (the
+catalogue of named queries), ``stats``
 (:mod:`kg.stats`), ``export`` (Turtle, TriG, N-Quads, JSON-LD; :mod:`kg.export`)
 and ``fmt`` (canonical serialisation, :mod:`kg.canonical`).
 
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kg import __version__
+from kg import __version__, named_queries
 from kg.canonical import format_files
 from kg.dataset import data_files, expand, ontology_files, shapes_files
 from kg.errors import (
@@ -40,6 +42,7 @@ from kg.errors import (
     QueryError,
 )
 from kg.export import EXPORT_FORMATS, serialize, write_atomic
+from kg.linked_data import LANGUAGES
 from kg.report import QUERY_FORMATS, REPORT_FORMATS, render, render_query_results
 from kg.settings import SETTINGS_FIELDS, Settings
 from kg.stats import STATS_FORMATS, compute_stats, render_stats
@@ -179,8 +182,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-f", "--file", type=Path, metavar="FILE.rq", help="read the query from a file ('-': stdin)"
     )
-    p.add_argument("--format", choices=QUERY_FORMATS, default="table", help="(default: table)")
+    p.add_argument(
+        "-n",
+        "--name",
+        metavar="NAME",
+        help="run the named query NAME of queries/ (see: kg queries)",
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the named query (repeat for each); unset ones take their default",
+    )
+    p.add_argument(
+        "--format",
+        choices=(*QUERY_FORMATS, "rows"),
+        default="table",
+        help="(default: table) rows: the simple rows JSON; with --name, csv adds a "
+        "<column>_label column for IRIs",
+    )
+    p.add_argument("--lang", choices=LANGUAGES, default="de", help="labels' language (default: de)")
     p.set_defaults(func=_cmd_query)
+
+    p = command(
+        "queries",
+        "list the named queries",
+        "List the named queries of queries/ (the research questions): name, title, parameters "
+        "with type, class and default, and the example.",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="(default: text)")
+    p.add_argument("--lang", choices=LANGUAGES, default="de", help="titles' language (default: de)")
+    p.set_defaults(func=_cmd_queries)
 
     p = command(
         "stats",
@@ -318,16 +352,49 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
+    if args.name is not None:
+        return _cmd_named_query(args)
+    if args.param:
+        raise QueryError("--param gives the parameters of a named query: add --name NAME")
     if (args.sparql is None) == (args.file is None):
         raise QueryError("give the query either as an argument or with --file FILE.rq")
     sparql = args.sparql if args.file is None else _read_query(args.file)
     progress = _progress(args)
     kg = _load(_settings(args), progress)
     start = time.perf_counter()
-    text = render_query_results(kg.query(sparql), args.format)
+    if args.format == "rows":
+        text = named_queries.render_rows(kg, kg.query(sparql), lang=args.lang)
+    else:
+        text = render_query_results(kg.query(sparql), args.format)
     if progress:
         progress(f"query answered in {time.perf_counter() - start:.2f} s")
     _emit(text, None, progress)
+    return EXIT_OK
+
+
+def _cmd_named_query(args: argparse.Namespace) -> int:
+    if args.sparql is not None or args.file is not None:
+        raise QueryError("give either --name NAME or a query (an argument or --file), not both")
+    try:
+        raw = named_queries.parameter_list(args.param)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
+    settings = _settings(args)
+    query = named_queries.Catalogue.load(named_queries.directory(settings)).get(args.name)
+    binding = query.bind(raw)
+    progress = _progress(args)
+    kg = _load(settings, progress)
+    start = time.perf_counter()
+    text = named_queries.render(kg, binding, args.format, lang=args.lang)
+    if progress:
+        progress(f"{query.name} answered in {time.perf_counter() - start:.2f} s")
+    _emit(text, None, progress)
+    return EXIT_OK
+
+
+def _cmd_queries(args: argparse.Namespace) -> int:
+    catalogue = named_queries.Catalogue.load(named_queries.directory(_settings(args)))
+    _emit(named_queries.listing(catalogue, args.format, lang=args.lang), None, None)
     return EXIT_OK
 
 
@@ -399,6 +466,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _hint(error: KgError) -> str | None:
+    if isinstance(error, named_queries.UnknownQuery):
+        return "kg queries lists the named queries"
+    if isinstance(error, named_queries.InvalidParameters):
+        return "kg queries lists each query's parameters with type and default"
     if isinstance(error, QueryError) and "syntax error" in str(error):
         return (
             "check the query at the position shown; the project prefixes "

@@ -854,99 +854,10 @@ def serialize(triples: Sequence[ox.Triple], fmt: str, *, context_url: str | None
     return data
 
 
-# ----------------------------------------------------------------- example queries
+# ----------------------------------------------------------------- suggestions
 
-
-@dataclass(frozen=True)
-class ExampleQuery:
-    """A query the query page and the home page offer; the prefixes are predeclared."""
-
-    id: str
-    title_de: str
-    title_en: str
-    text: str
-
-    def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title_de
-
-
-EXAMPLE_QUERIES: Final[tuple[ExampleQuery, ...]] = (
-    ExampleQuery(
-        "office-holders",
-        "Wer hatte welches Amt seit wann inne, laut welcher Quelle?",
-        "Who held which office since when, according to which source?",
-        """SELECT ?person ?name ?office ?officeLabel ?start ?source
-WHERE {
-  ?tenure a ipo:Tenure ;
-          org:member ?person ;
-          ipo:office ?office ;
-          prov:wasDerivedFrom ?source .
-  ?person skos:prefLabel ?name .
-  ?office skos:prefLabel ?officeLabel FILTER(lang(?officeLabel) = "de")
-  OPTIONAL { ?tenure schema:startDate ?start }
-}
-ORDER BY ?name
-LIMIT 100""",
-    ),
-    ExampleQuery(
-        "intmk-chairs",
-        "Auflagen der Integrationsministerkonferenz mit Vorsitzland",
-        "Editions of the conference of integration ministers with their chair Land",
-        """SELECT ?ordinal ?edition ?chairLand ?start ?motto
-WHERE {
-  ?edition a ipo:ConferenceEdition ;
-           schema:superEvent series:intmk ;
-           ipo:seriesOrdinal ?ordinal .
-  OPTIONAL { ?edition ipo:chairLand/skos:prefLabel ?chairLand FILTER(lang(?chairLand) = "de") }
-  OPTIONAL { ?edition schema:startDate ?start }
-  OPTIONAL { ?edition ipo:motto ?motto }
-}
-ORDER BY ?ordinal
-LIMIT 100""",
-    ),
-    ExampleQuery(
-        "sources-per-person",
-        "Welche Quelle sagt was über eine Person?",
-        "Which source says what about a person?",
-        """SELECT ?graph ?property ?value
-WHERE {
-  GRAPH ?graph { person:susi-moebbeck ?property ?value }
-}
-ORDER BY ?graph ?property
-LIMIT 100""",
-    ),
-    ExampleQuery(
-        "committee-members",
-        "Mitglieder von Gremien und ihre Rollen",
-        "Members of committees and their roles",
-        """SELECT ?committee ?member ?role
-WHERE {
-  ?m a ipo:Membership ;
-     org:organization/skos:prefLabel ?committee ;
-     org:member/skos:prefLabel ?member ;
-     org:role/skos:prefLabel ?role .
-  FILTER(lang(?committee) = "de" && lang(?role) = "de")
-}
-ORDER BY ?committee ?member
-LIMIT 100""",
-    ),
-    ExampleQuery(
-        "classes",
-        "Wie viele Instanzen hat jede Klasse?",
-        "How many instances does each class have?",
-        """SELECT ?class (COUNT(DISTINCT ?s) AS ?instances)
-WHERE { ?s a ?class }
-GROUP BY ?class
-ORDER BY DESC(?instances)
-LIMIT 100""",
-    ),
-    ExampleQuery(
-        "describe-person",
-        "Alles über Susi Möbbeck (DESCRIBE)",
-        "Everything about Susi Möbbeck (DESCRIBE)",
-        "DESCRIBE person:susi-moebbeck",
-    ),
-)
+# The example queries of the home page and the query page are the named queries of the
+# catalogue (kg.named_queries, queries/*.rq).
 
 
 def suggest(kg: KnowledgeGraph, iri: str, *, lang: str, limit: int = 8) -> list[Item]:

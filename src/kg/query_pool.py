@@ -41,6 +41,9 @@ class QueryJob:
     max_results: int
     default_graphs: tuple[str, ...] | None = None  # SPARQL Protocol default-graph-uri
     named_graphs: tuple[str, ...] | None = None  # SPARQL Protocol named-graph-uri
+    #: Values bound to variables by substitution (SEP-0007), never pasted into the text:
+    #: (variable name, term in N-Triples syntax) pairs, parsed back in the worker.
+    substitutions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,19 @@ class PoolBusy(QueryFailed):
     """No worker became free in time."""
 
 
+def parse_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The one RDF term ``text`` holds in N-Triples syntax; ValueError if it holds anything else."""
+    line = f"<urn:kg:s> <urn:kg:p> {text} .\n".encode()
+    try:
+        (triple,) = list(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))
+    except (SyntaxError, ValueError) as exc:
+        raise ValueError(f"not one RDF term in N-Triples syntax: {text!r}") from exc
+    term = triple.object
+    if not isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        raise ValueError(f"not one RDF term in N-Triples syntax: {text!r}")
+    return term
+
+
 def _worker_main(store: ox.Store, conn: Connection) -> None:  # pragma: no cover (child)
     """Evaluate jobs until the pipe closes. Runs in the forked child."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
@@ -100,6 +116,10 @@ def _worker_main(store: ox.Store, conn: Connection) -> None:  # pragma: no cover
                 kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
                 if job.named_graphs is not None:
                     kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+            if job.substitutions:
+                kwargs["substitutions"] = {
+                    ox.Variable(name): parse_term(term) for name, term in job.substitutions
+                }
             result = store.query(job.text, **kwargs)
             out = serialize(result, BY_NAME[job.format], max_results=job.max_results)
             reply = ("ok", out.body, out.count, out.kind, time.perf_counter() - start)

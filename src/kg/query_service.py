@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from kg.query_guard import GuardedQuery, GuardError, check_query
 from kg.query_pool import QueryAnswer, QueryJob, QueryPool
@@ -119,16 +122,22 @@ class QueryService:
         *,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        substitutions: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal] | None = None,
     ) -> Answer:
-        """Answer ``query`` in ``fmt``; raises :class:`kg.query_pool.QueryFailed`."""
+        """Answer ``query`` in ``fmt``; raises :class:`kg.query_pool.QueryFailed`.
+
+        ``substitutions`` binds variables to values without touching the query text
+        (pyoxigraph's ``substitutions``, SEP-0007); they are part of the cache key.
+        """
         job = QueryJob(
             text=query.text,
             format=fmt.name,
             max_results=self.settings.max_results,
             default_graphs=default_graphs,
             named_graphs=named_graphs,
+            substitutions=tuple((name, str(term)) for name, term in (substitutions or {}).items()),
         )
-        key = (job.text, job.format, job.default_graphs, job.named_graphs)
+        key = (job.text, job.format, job.default_graphs, job.named_graphs, job.substitutions)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return Answer(hit.body, hit.count, hit.kind, 0.0, cached=True)
         answer = await self.pool.run(job)

@@ -15,10 +15,11 @@ from starlette.staticfiles import StaticFiles
 
 from kg import __version__
 from kg.dataset import data_files, expand, ontology_files
+from kg.named_queries import Catalogue, directory
 from kg.query_service import DataVersion, QueryService
 from kg.settings import Settings
 from kg.store import KnowledgeGraph
-from kg.web import health, pages, problems, resources, sparql
+from kg.web import api_queries, health, pages, problems, resources, sparql
 from kg.web.access_log import AccessLog
 
 
@@ -44,6 +45,7 @@ def create_app(
     """The web application over ``graph`` (loaded from ``settings`` if not given)."""
     if graph is None or version is None:
         graph, version = load_graph(settings)
+    catalogue = Catalogue.load(directory(settings))  # the named queries (BrokenInputError if bad)
     service = QueryService(graph, settings, version)
 
     @asynccontextmanager
@@ -63,12 +65,14 @@ def create_app(
     app.state.settings = settings
     app.state.query_service = service
     app.state.site = resources.Site(settings, service)
+    app.state.catalogue = catalogue
     problems.install(app)
     # The query page for browsers first: it matches GET /sparql only when the request has no
     # query and prefers HTML (pages.QueryPageRoute); everything else reaches the endpoint.
     app.include_router(pages.query_router)
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(api_queries.router_for(catalogue))
     app.include_router(resources.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

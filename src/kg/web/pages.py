@@ -23,7 +23,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +38,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from kg import linked_data as ld
+from kg import named_queries as nq
 from kg import ontology_docs, query_pool, void
 from kg.linked_data import Target
 from kg.namespaces import IPO, PREFIXES
@@ -167,6 +168,26 @@ UI: dict[str, dict[str, str]] = {
         "auf welcher Konferenz – und laut welcher Quelle?",
         "open_data": "Offene Daten",
         "footer": "Daten unter CC BY 4.0. Jede Aussage steht im benannten Graphen ihrer Quelle.",
+        "questions": "Fragen",
+        "questions_title": "Fragen an den Graphen",
+        "questions_intro": "Fertige Abfragen für häufige Forschungsfragen. Jede Frage hat ein "
+        "Formular; die Antwort erscheint als Tabelle, mit der SPARQL-Abfrage dazu.",
+        "all_questions": "Alle Fragen mit Formular",
+        "parameters": "Parameter",
+        "no_parameters": "Diese Frage hat keine Parameter.",
+        "show_answer": "Antwort zeigen",
+        "answer": "Antwort",
+        "the_query": "Die SPARQL-Abfrage",
+        "bound": "Gebunden werden",
+        "open_in_editor": "Im Abfrage-Editor öffnen",
+        "api": "Als API",
+        "hint_date": "JJJJ, JJJJ-MM oder JJJJ-MM-TT",
+        "hint_year": "JJJJ",
+        "hint_integer": "ganze Zahl",
+        "hint_iri": "IRI oder CURIE, z. B. person:susi-moebbeck",
+        "hint_string": "Text",
+        "invalid_parameters": "Bitte die markierten Angaben prüfen.",
+        "back_to_questions": "Alle Fragen",
     },
     "en": {
         "site": "Integration Policy Knowledge Graph",
@@ -280,6 +301,26 @@ UI: dict[str, dict[str, str]] = {
         "conference – and according to which source?",
         "open_data": "Open data",
         "footer": "Data under CC BY 4.0. Every statement sits in the named graph of its source.",
+        "questions": "Questions",
+        "questions_title": "Questions to the graph",
+        "questions_intro": "Ready-made queries for frequent research questions. Each question "
+        "has a form; the answer comes as a table, with its SPARQL query.",
+        "all_questions": "All questions with forms",
+        "parameters": "Parameters",
+        "no_parameters": "This question has no parameters.",
+        "show_answer": "Show the answer",
+        "answer": "Answer",
+        "the_query": "The SPARQL query",
+        "bound": "Bound",
+        "open_in_editor": "Open in the query editor",
+        "api": "As an API",
+        "hint_date": "YYYY, YYYY-MM or YYYY-MM-DD",
+        "hint_year": "YYYY",
+        "hint_integer": "a whole number",
+        "hint_iri": "IRI or CURIE, e.g. person:susi-moebbeck",
+        "hint_string": "text",
+        "invalid_parameters": "Please check the marked values.",
+        "back_to_questions": "All questions",
     },
 }
 
@@ -487,7 +528,7 @@ async def render_home(request: Request, *, lang: str, target: Target) -> str:
         dumps=list(dumps.values()),
         sources=sources,
         classes=[(c, class_names.get(c), counts.get(c, 0)) for c in ld.BROWSABLE],
-        examples=ld.EXAMPLE_QUERIES,
+        examples=examples(request, lang),
         title=void.TITLE[lang],
         description=void.DESCRIPTION[lang],
         target=target,
@@ -680,8 +721,17 @@ class QueryOutcome:
     downloads: list[tuple[str, str]] | None = None
 
 
-async def run_query(request: Request, text: str) -> QueryOutcome:
-    """Run ``text`` through the query service (guard, cache, worker pool) for the page."""
+async def run_query(
+    request: Request,
+    text: str,
+    *,
+    substitutions: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+    downloads: list[tuple[str, str]] | None = None,
+) -> QueryOutcome:
+    """Run ``text`` through the query service (guard, cache, worker pool) for the page.
+
+    A named query passes its checked values as ``substitutions`` and its own download links.
+    """
     s = res.site(request)
     service = s.service
     lang = res.language(request)
@@ -696,13 +746,14 @@ async def run_query(request: Request, text: str) -> QueryOutcome:
         )
     kind = guarded.result_kind
     fmt = BY_NAME["ntriples"] if kind == "graph" else BY_NAME["json"]
-    downloads = [
-        (f.name, s.base_url(request) + "sparql?" + urlencode({"query": text, "format": f.name}))
-        for f in formats_for(kind)
-    ]
+    if downloads is None:
+        downloads = [
+            (f.name, s.base_url(request) + "sparql?" + urlencode({"query": text, "format": f.name}))
+            for f in formats_for(kind)
+        ]
     started = time.perf_counter()
     try:
-        answer = await service.run(guarded, fmt)
+        answer = await service.run(guarded, fmt, substitutions=substitutions)
     except query_pool.QuerySyntaxError as exc:
         return QueryOutcome(form=guarded.form, error=str(exc), error_title=t["error"])
     except query_pool.QueryTimeout as exc:
@@ -780,7 +831,8 @@ async def query_page(request: Request) -> Response:
     s = res.site(request)
     text = request.query_params.get("q")
     example_id = request.query_params.get("example")
-    example = next((e for e in ld.EXAMPLE_QUERIES if e.id == example_id), None)
+    offered = examples(request, lang)
+    example = next((e for e in offered if e.id == example_id), None)
     if text is None and example is not None:
         text = example.text
     outcome = await run_query(request, text) if text and text.strip() else None
@@ -789,8 +841,8 @@ async def query_page(request: Request) -> Response:
         request,
         "query.html",
         lang=lang,
-        text=text if text is not None else ld.EXAMPLE_QUERIES[0].text,
-        examples=ld.EXAMPLE_QUERIES,
+        text=text if text is not None else (offered[0].text if offered else DEFAULT_QUERY),
+        examples=offered,
         outcome=outcome,
         share=share,
         prefixes=PREFIXES,
@@ -806,3 +858,154 @@ async def query_page(request: Request) -> Response:
         media_type="text/html; charset=utf-8",
         headers={"Vary": "Accept, Accept-Language", "Cache-Control": "no-store"},
     )
+
+
+# ----------------------------------------------------------------- named queries
+
+#: The query page's text when the catalogue is empty.
+DEFAULT_QUERY = "SELECT ?class (COUNT(?s) AS ?n)\nWHERE { ?s a ?class }\nGROUP BY ?class\nLIMIT 100"
+
+
+def catalogue(request: Request) -> nq.Catalogue:
+    value: nq.Catalogue = request.app.state.catalogue
+    return value
+
+
+@dataclass(frozen=True)
+class Example:
+    """A named query as an example of the home page and the query page."""
+
+    id: str
+    title: str
+    group: str
+    text: str  # for the query page: the query with its example's values (VALUES)
+
+
+def examples(request: Request, lang: str) -> list[Example]:
+    """The catalogue's questions, by group, each with its example's values bound."""
+    return [
+        Example(
+            q.name,
+            q.title_in(lang),
+            nq.GROUPS[g][lang],
+            nq.query_page_text(q.example_binding(), lang),
+        )
+        for g, queries in catalogue(request).grouped()
+        for q in queries
+    ]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A parameter in the form of a named query."""
+
+    name: str
+    label: str
+    type: str
+    value: str
+    hint: str
+    choices: tuple[nq.Choice, ...] | None  # a drop-down when the values come from the graph
+    error: str | None
+    required: bool
+
+
+_PATTERNS = {
+    "date": "[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?",
+    "year": "[0-9]{4}",
+    "integer": "[+-]?[0-9]+",
+}
+
+
+@router.get("/queries", include_in_schema=False)
+async def query_gallery(request: Request) -> Response:
+    """The gallery of named queries, by group, each linking to its form."""
+    lang = res.language(request)
+    key = ("gallery", lang, res.site(request).base_url(request))
+    if (cached := _cached(request, *key)) is not None:
+        return cached
+    groups = [(nq.GROUPS[g][lang], queries) for g, queries in catalogue(request).grouped()]
+    body = render(request, "queries.html", lang=lang, groups=groups)
+    return _html(body, request, *key)
+
+
+@router.get("/queries/{name}", include_in_schema=False)
+async def named_query_page(request: Request, name: str) -> Response:
+    """One question: its form (drop-downs from the graph), the answer as a table, the SPARQL."""
+    from kg.web.api_queries import offered, public_name  # (api_queries imports this module)
+
+    lang = res.language(request)
+    s = res.site(request)
+    try:
+        query = catalogue(request).get(name)
+    except nq.UnknownQuery as exc:
+        raise problems.NotFound(str(exc), queries=exc.names) from exc
+    params = request.query_params
+    key = ("named-query", name, sorted(params.multi_items()), lang, s.base_url(request))
+    if (cached := _cached(request, *key)) is not None:
+        return cached
+    raw = {k: params.getlist(k) for k in params if k not in nq.RESERVED}
+    listed = {p.name: await s.memo(nq.choices, p, lang) for p in query.parameters}
+    errors: dict[str, str] = {}
+    binding: nq.Binding | None = None
+    try:
+        binding = await s.run(nq.bind_checked, query, raw, listed)
+    except nq.InvalidParameters as exc:
+        binding = None
+        for e in exc.errors:
+            errors.setdefault(e.parameter, e.message)
+    t = UI[lang]
+    fields = []
+    for p in query.parameters:
+        given = raw.get(p.name)
+        allowed = listed[p.name]
+        fields.append(
+            FormField(
+                name=p.name,
+                label=p.label_in(lang),
+                type=p.type,
+                value=given[0] if given else (p.default or ""),
+                hint="" if allowed is not None and allowed.complete else t[f"hint_{p.type}"],
+                choices=allowed.items if allowed is not None and allowed.complete else None,
+                error=errors.get(p.name),
+                required=p.required,
+            )
+        )
+    other_errors = [f"{n}: {m}" for n, m in errors.items() if query.parameter(n) is None]
+    shown = binding.shown() if binding is not None else dict(query.example)
+    base = s.base_url(request)
+    api = base + "api/queries/" + name + ("?" + urlencode(shown) if shown else "")
+    outcome = None
+    if binding is not None:
+        downloads = [
+            (
+                public_name(f),
+                base
+                + "api/queries/"
+                + name
+                + "?"
+                + urlencode({**binding.shown(), "format": public_name(f), "lang": lang}),
+            )
+            for f in offered(query.result_kind)
+        ]
+        outcome = await run_query(
+            request, query.body, substitutions=binding.values, downloads=downloads
+        )
+    editor = nq.query_page_text(binding or query.example_binding(), lang)
+    body = render(
+        request,
+        "named_query.html",
+        lang=lang,
+        query=query,
+        fields=fields,
+        other_errors=other_errors,
+        invalid=bool(errors),
+        bound=[(f"?{n}", v) for n, v in (binding.shown() if binding else {}).items()],
+        outcome=outcome,
+        editor_url=base + "sparql?" + urlencode({"q": editor}),
+        api=api,
+        patterns=_PATTERNS,
+    )
+    status = 422 if errors else 200
+    if outcome is not None and outcome.error is not None:
+        status = 503 if outcome.error_title == t["timeout"] else 500
+    return _html(body, request, *key, status=status)

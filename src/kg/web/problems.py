@@ -92,6 +92,16 @@ class UnsupportedMediaType(Problem):
     kind, status, title = "unsupported-media-type", 415, "Unsupported request body"
 
 
+class InvalidParameter(Problem):
+    """A parameter of a named query that is unknown, missing, malformed or not allowed.
+
+    ``parameter`` names the (first) parameter; ``errors`` lists every problem as
+    ``{"parameter": name, "message": text}``.
+    """
+
+    kind, status, title = "invalid-parameter", 422, "A parameter is invalid"
+
+
 class ResultTooLarge(Problem):
     kind, status, title = "result-too-large", 422, "The result is larger than the limit"
 
