@@ -291,9 +291,7 @@ def test_unknown_queries_and_formats(endpoint_client: TestClient) -> None:
 # ----------------------------------------------------------------- OpenAPI
 
 
-# FastAPI warns about duplicate operation ids of routes outside the named-query API
-# (resources.py and sparql.py register one function on several paths and methods).
-@pytest.mark.filterwarnings("ignore:Duplicate Operation ID:UserWarning")
+@pytest.mark.filterwarnings("error:Duplicate Operation ID:UserWarning")
 def test_every_query_is_an_operation_in_openapi(endpoint_client: TestClient) -> None:
     spec = endpoint_client.get("/openapi.json").json()
     assert "/api/queries" in spec["paths"]

@@ -45,6 +45,7 @@ from kg.dataset import shapes_files
 from kg.dumps import Dump, build_dumps, checksums
 from kg.linked_data import RDF_MEDIA_TYPES, SUFFIXES, Target
 from kg.web import pages, problems
+from kg.web.routing import get_and_head
 
 if TYPE_CHECKING:
     from kg.query_service import QueryService
@@ -426,36 +427,34 @@ async def dataset_description(request: Request, lang: str) -> list[ox.Triple]:
 
 # ----------------------------------------------------------------- routes
 
-_METHODS = ["GET", "HEAD"]
 
-
-@router.api_route("/", methods=_METHODS, include_in_schema=False)
-@router.api_route("/index.html", methods=_METHODS, include_in_schema=False)
+@get_and_head(router, "/", include_in_schema=False)
+@get_and_head(router, "/index.html", include_in_schema=False)
 async def home(request: Request) -> Response:
     """The dataset: the home page in HTML, VoID and DCAT-AP.de in RDF."""
     return await serve(request, "/.html" if request.url.path == "/index.html" else "/")
 
 
-@router.api_route("/.well-known/void", methods=_METHODS)
-@router.api_route("/.well-known/void.{ext}", methods=_METHODS)
+@get_and_head(router, "/.well-known/void")
+@get_and_head(router, "/.well-known/void.{ext}")
 async def well_known_void(request: Request) -> Response:
     """VoID (and DCAT-AP.de) of the dataset, RFC 8615 well-known location (VoID §7.2)."""
     return await serve(request, request.url.path)
 
 
-@router.api_route("/id/{rest:path}", methods=_METHODS)
-@router.api_route("/graph/{rest:path}", methods=_METHODS)
-@router.api_route("/ontology", methods=_METHODS)
-@router.api_route("/ontology.{ext}", methods=_METHODS)
-@router.api_route("/ontology/{rest:path}", methods=_METHODS)
-@router.api_route("/shapes", methods=_METHODS)
-@router.api_route("/shapes.{ext}", methods=_METHODS)
+@get_and_head(router, "/id/{rest:path}")
+@get_and_head(router, "/graph/{rest:path}")
+@get_and_head(router, "/ontology")
+@get_and_head(router, "/ontology.{ext}")
+@get_and_head(router, "/ontology/{rest:path}")
+@get_and_head(router, "/shapes")
+@get_and_head(router, "/shapes.{ext}")
 async def document(request: Request) -> Response:
     """A resource, named graph, source, the ontology or the shapes, negotiated."""
     return await serve(request, request.url.path)
 
 
-@router.api_route("/context.jsonld", methods=_METHODS)
+@get_and_head(router, "/context.jsonld")
 async def context(request: Request) -> Response:
     """The JSON-LD context every JSON-LD document here is compacted with."""
     etag, last_modified = validators(request, "context")
@@ -466,7 +465,7 @@ async def context(request: Request) -> Response:
     return Response(body.encode(), media_type="application/ld+json", headers=headers)
 
 
-@router.api_route("/dumps/{name}", methods=_METHODS)
+@get_and_head(router, "/dumps/{name}")
 async def dump(request: Request, name: str) -> Response:
     """A dump of the whole dataset, or ``SHA256SUMS``; the ETag is the SHA-256."""
     dumps = await site(request).dumps()

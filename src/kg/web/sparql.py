@@ -26,6 +26,7 @@ from kg.query_service import QueryService, QueryTooLong
 from kg.results import ResultFormat
 from kg.web import problems
 from kg.web.negotiation import choose
+from kg.web.routing import get_and_head
 from kg.web.service_description import service_description
 
 router = APIRouter()
@@ -139,7 +140,7 @@ def _position(message: str) -> tuple[int | None, int | None]:
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD"], response_model=None)
+@get_and_head(router, "/sparql", response_model=None)
 async def sparql_get(
     request: Request,
     query: Annotated[list[str] | None, Query()] = None,
