@@ -48,7 +48,7 @@ from kg.errors import BrokenInputError, KgError, QueryError
 from kg.namespaces import PREFIXES, SLUG_PATTERN
 from kg.query_guard import GuardError, QueryForm, check_query
 from kg.settings import Settings
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, evaluate
 
 __all__ = [
     "GROUPS",
@@ -682,7 +682,7 @@ def _query(graph: KnowledgeGraph, text: str, substitutions: Mapping[str, Term]) 
         ox.Variable(name): term for name, term in substitutions.items()
     }
     try:
-        return graph.store.query(text, prefixes=PREFIXES, substitutions=subs or None)
+        return evaluate(graph.store, text, substitutions=subs or None)
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from exc
     except (OSError, ValueError, RuntimeError) as exc:

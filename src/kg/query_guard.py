@@ -19,6 +19,7 @@ The engine still parses the query; this module never decides that a query is val
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -33,8 +34,12 @@ _TOKEN: Final = re.compile(
              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w\-.\u00B7\u00C0-\uFFFF]*)?
-              :(?:[\w\-.:%\\\u00B7\u00C0-\uFFFF]*))
+  | (?P<bnode>_:[\w\u00C0-\uFFFF](?:[\w\-\u00B7\u00C0-\uFFFF]|\.(?=[\w\-\u00B7\u00C0-\uFFFF]))*)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF]
+                 (?:[\w\-\u00B7\u00C0-\uFFFF]|\.(?=[\w\-\u00B7\u00C0-\uFFFF]))*)?
+              :(?:[\w\-:%\\\u00B7\u00C0-\uFFFF]|\.(?=[\w\-:%\u00B7\u00C0-\uFFFF]))*)
+  | (?P<number>(?:\d+\.\d+(?:[eE][+-]?\d+)?|\d+\.\d*[eE][+-]?\d+|\.\d+(?:[eE][+-]?\d+)?
+              |\d+(?:[eE][+-]?\d+)?))
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<open>[{(\[])
   | (?P<close>[})\]])
@@ -42,6 +47,13 @@ _TOKEN: Final = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+
+def tokens(text: str) -> Iterator[re.Match[str]]:
+    """The SPARQL tokens of ``text`` (SPARQL 1.1 Query §19.8 terminals, approximately),
+    white space and comments included; ``match.lastgroup`` names the kind."""
+    return _TOKEN.finditer(text)
+
 
 _FORMS: Final = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 _UPDATES: Final = frozenset(
@@ -91,7 +103,7 @@ def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
     """Classify ``text`` and apply the rules above; raises :class:`GuardError`."""
     depth = deepest = 0
     form: QueryForm | None = None
-    for match in _TOKEN.finditer(text):
+    for match in tokens(text):
         kind = match.lastgroup
         if kind == "open":
             depth += 1

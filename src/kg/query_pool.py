@@ -26,8 +26,8 @@ from typing import Any, Final
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES
 from kg.results import BY_NAME, ResultTooLarge, serialize
+from kg.store import evaluate
 
 _FORK: Final = multiprocessing.get_context("fork")
 
@@ -111,7 +111,7 @@ def _worker_main(store: ox.Store, conn: Connection) -> None:  # pragma: no cover
         start = time.perf_counter()
         reply: tuple[Any, ...]
         try:
-            kwargs: dict[str, Any] = {"prefixes": PREFIXES}
+            kwargs: dict[str, Any] = {}
             if job.default_graphs is not None or job.named_graphs is not None:
                 kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
                 if job.named_graphs is not None:
@@ -120,7 +120,7 @@ def _worker_main(store: ox.Store, conn: Connection) -> None:  # pragma: no cover
                 kwargs["substitutions"] = {
                     ox.Variable(name): parse_term(term) for name, term in job.substitutions
                 }
-            result = store.query(job.text, **kwargs)
+            result = evaluate(store, job.text, **kwargs)
             out = serialize(result, BY_NAME[job.format], max_results=job.max_results)
             reply = ("ok", out.body, out.count, out.kind, time.perf_counter() - start)
         except SyntaxError as exc:

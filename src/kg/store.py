@@ -16,12 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
 from kg.dataset import ParsedFile, data_files, parse_all, parse_ontology
 from kg.errors import QueryError
 from kg.namespaces import PREFIXES
+from kg.query_rewrite import optimize
 from kg.settings import Settings
 
 
@@ -80,7 +82,7 @@ class KnowledgeGraph:
         parser messages still refer to the text as given.
         """
         try:
-            return self.store.query(sparql, prefixes=PREFIXES)
+            return evaluate(self.store, sparql)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except (OSError, ValueError, RuntimeError) as exc:
@@ -103,3 +105,21 @@ class KnowledgeGraph:
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def evaluate(
+    store: ox.Store, text: str, **options: Any
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Evaluate ``text`` on ``store`` after the rewriting pass (:mod:`kg.query_rewrite`).
+
+    The project's prefixes are predeclared. Should the engine refuse the rewritten
+    text, the text as given is evaluated instead, so errors always describe (and
+    point into) the text the user wrote.
+    """
+    rewritten = optimize(text)
+    if rewritten != text:
+        try:
+            return store.query(rewritten, prefixes=PREFIXES, **options)
+        except SyntaxError:
+            pass
+    return store.query(text, prefixes=PREFIXES, **options)
