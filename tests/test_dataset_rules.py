@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
-from kg.dataset import ONTOLOGY_GRAPH, data_files, parse_all
+from kg.dataset import ONTOLOGY_GRAPH, data_files, parse_all, parse_file, parse_ontology
 from kg.namespaces import BASE, GRAPH, ID, IPO, SLUG_PATTERN, split_resource_iri
 from kg.settings import Settings
 from kg.store import KnowledgeGraph
@@ -294,3 +294,19 @@ def test_source_checksums_match_their_files(kg: KnowledgeGraph, settings: Settin
     assert not problems, "source checksums:\n" + "\n".join(problems)
     if not checked:
         pytest.skip("no source in the data records a file and its checksum")
+
+
+# ----------------------------------------------------------------- fidelity of the store
+
+
+def test_every_statement_of_the_files_comes_out_of_the_store_unchanged() -> None:
+    """pyoxigraph rewrites some literals when storing them ("20"^^xsd:positiveInteger
+    becomes "20"^^xsd:integer, "007" becomes "7"); the curated data must not use such
+    forms, or exports, pages and query answers would differ from what the files say."""
+    settings = Settings.from_env()
+    files = [*parse_ontology(settings), *(parse_file(p) for p in data_files(settings))]
+    written = {str(q) for f in files for q in f.quads}
+    store = KnowledgeGraph.from_parsed(files).store
+    stored = {str(q) for q in store if not isinstance(q.graph_name, ox.DefaultGraph)}
+    changed = sorted(written - stored)
+    assert not changed, "the store changes these statements:\n" + "\n".join(changed[:20])
