@@ -30,7 +30,6 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,7 @@ from kg import ontology_docs, void
 from kg.dataset import shapes_files
 from kg.dumps import Dump, build_dumps, checksums
 from kg.linked_data import RDF_MEDIA_TYPES, SUFFIXES, Target
-from kg.web import pages, problems
+from kg.web import conditional, pages, problems
 from kg.web.routing import get_and_head
 
 if TYPE_CHECKING:
@@ -206,26 +205,12 @@ def prefers_html(request: Request) -> bool:
 
 def validators(request: Request, *parts: object) -> tuple[str, str]:
     """A weak ETag from the data version and ``parts``, and Last-Modified."""
-    service = site(request).service
-    h = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-    return f'W/"{service.version.digest}-{h}"', format_datetime(
-        service.version.modified, usegmt=True
-    )
+    return conditional.validators(site(request).service.version, *parts)
 
 
 def not_modified(request: Request, etag: str) -> bool:
     """RFC 9110 §13.1: If-None-Match (weak comparison) wins over If-Modified-Since."""
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip() for t in inm.split(",")}
-        return "*" in tags or etag in tags or etag.removeprefix("W/") in tags
-    ims = request.headers.get("if-modified-since")
-    if ims:
-        try:
-            return site(request).service.version.modified <= parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-    return False
+    return conditional.not_modified(request, etag, site(request).service.version)
 
 
 def page_number(request: Request) -> int:

@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -24,7 +22,7 @@ from kg import query_pool
 from kg.query_guard import GuardError
 from kg.query_service import QueryService, QueryTooLong
 from kg.results import ResultFormat
-from kg.web import problems
+from kg.web import conditional, problems
 from kg.web.negotiation import choose
 from kg.web.routing import get_and_head
 from kg.web.service_description import service_description
@@ -49,26 +47,6 @@ def _one(values: list[str] | None, name: str) -> str | None:
             f"the parameter {name!r} was given {len(values)} times; give it once"
         )
     return values[0]
-
-
-def _validators(service: QueryService, *parts: object) -> tuple[str, str]:
-    h = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-    etag = f'W/"{service.version.digest}-{h}"'
-    return etag, format_datetime(service.version.modified, usegmt=True)
-
-
-def _not_modified(request: Request, etag: str, service: QueryService) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip() for t in inm.split(",")}
-        return "*" in tags or etag in tags or etag.removeprefix("W/") in tags
-    ims = request.headers.get("if-modified-since")
-    if ims:
-        try:
-            return service.version.modified <= parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 async def _answer(
@@ -96,14 +74,14 @@ async def _answer(
     kind = guarded.result_kind
     fmt: ResultFormat = choose(kind, accept, format_param)
     graphs = (tuple(default_graphs) or None, tuple(named_graphs) or None)
-    etag, last_modified = _validators(service, query, fmt.name, graphs)
+    etag, last_modified = conditional.validators(service.version, query, fmt.name, graphs)
     headers = {
         "ETag": etag,
         "Last-Modified": last_modified,
         "Vary": "Accept",
         "Cache-Control": "public, max-age=0, must-revalidate",
     }
-    if _not_modified(request, etag, service):
+    if conditional.not_modified(request, etag, service.version):
         return Response(status_code=304, headers=headers)
     try:
         answer = await service.run(guarded, fmt, default_graphs=graphs[0], named_graphs=graphs[1])
