@@ -19,7 +19,9 @@ def run(
     """Load the data, start the workers and listen until interrupted; returns the exit code."""
     graph, version = load_graph(settings)
     if progress:
-        progress(f"loaded {len(graph)} quads from {graph.report.files} files")
+        progress(
+            f"loaded {len(graph)} triples ({graph.quad_count()} in named graphs) from {graph.report.files} files"
+        )
     app = create_app(settings, graph, version)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
