@@ -20,7 +20,8 @@ def run(
     graph, version = load_graph(settings)
     if progress:
         progress(
-            f"loaded {len(graph)} triples ({graph.quad_count()} in named graphs) from {graph.report.files} files"
+            f"loaded {len(graph)} triples ({graph.quad_count()} in named graphs) "
+            f"from {graph.report.files} files"
         )
     app = create_app(settings, graph, version)
     handler = logging.StreamHandler(sys.stderr)
