@@ -14,6 +14,8 @@ IRIREF, comments, prefixed names, variables, punctuation), which is enough to:
 Keywords are matched only as whole tokens outside strings, IRIs and comments, so
 ``ex:SERVICE``, ``"SERVICE"`` and ``<http://x/SERVICE>`` do not count.
 The engine still parses the query; this module never decides that a query is valid.
+:func:`check_query` is a pure function of its arguments and memoised (repeated queries
+are the common case: notebooks, dashboards, the named queries).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 QueryForm = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
@@ -99,6 +102,7 @@ def _refuse(kind: str, message: str, text: str, offset: int) -> GuardError:
     return GuardError(kind, message, line=line, column=column)
 
 
+@lru_cache(maxsize=4096)
 def check_query(text: str, *, max_depth: int = 64) -> GuardedQuery:
     """Classify ``text`` and apply the rules above; raises :class:`GuardError`."""
     depth = deepest = 0

@@ -4,9 +4,14 @@ Accept headers are parsed by Werkzeug (q-values, wildcards, specificity); the
 ``format`` parameter, when given, overrides Accept (so that links can name a
 format). A missing Accept header means ``*/*``. Nothing acceptable → 406 listing
 what is offered.
+
+The choice is a pure function of its three strings and clients repeat their Accept
+headers, so it is memoised.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -28,6 +33,7 @@ ALIASES = {
 }
 
 
+@lru_cache(maxsize=1024)
 def choose(kind: Kind, accept: str | None, format_param: str | None) -> ResultFormat:
     offered = formats_for(kind)
     if format_param:
