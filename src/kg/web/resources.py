@@ -337,30 +337,11 @@ async def serve(request: Request, path: str) -> Response:
             request, target, fmt, lang=lang, etag=etag, last_modified=last_modified, page=page
         )
         return Response(status_code=304, headers=headers)
+    body: str | bytes
     if fmt == "html":
         body, pages_total = await pages.render_document(request, target, lang=lang, page=page)
-        headers = document_headers(
-            request,
-            target,
-            fmt,
-            lang=lang,
-            etag=etag,
-            last_modified=last_modified,
-            page=page,
-            pages=pages_total,
-        )
-        return Response(body, media_type=_content_type(fmt), headers=headers)
-    triples, pages_total, graphs = await document_triples(request, target, lang=lang, page=page)
-    extension = EXTENSIONS[fmt]
-    doc_path = target.path if target.path != "/" else "/.well-known/void"
-    document = ld.iri_for_path(f"{doc_path}.{extension}") + (f"?page={page}" if page > 1 else "")
-    all_triples = ld.document_triples(
-        triples, document=document, topic=target.iri, dataset=void.DATASET, graphs=graphs
-    )
-    context_url = s.context_url(request)
-    data: bytes = await asyncio.to_thread(
-        lambda: ld.serialize(all_triples, fmt, context_url=context_url)
-    )
+    else:
+        body, pages_total = await _rdf_document(request, target, fmt, lang=lang, page=page)
     headers = document_headers(
         request,
         target,
@@ -371,7 +352,25 @@ async def serve(request: Request, path: str) -> Response:
         page=page,
         pages=pages_total,
     )
-    return Response(data, media_type=_content_type(fmt), headers=headers)
+    return Response(body, media_type=_content_type(fmt), headers=headers)
+
+
+async def _rdf_document(
+    request: Request, target: Target, fmt: str, *, lang: str, page: int
+) -> tuple[bytes, int]:
+    """The RDF document describing ``target`` in ``fmt``, and its number of pages."""
+    triples, pages_total, graphs = await document_triples(request, target, lang=lang, page=page)
+    extension = EXTENSIONS[fmt]
+    doc_path = target.path if target.path != "/" else "/.well-known/void"
+    document = ld.iri_for_path(f"{doc_path}.{extension}") + (f"?page={page}" if page > 1 else "")
+    all_triples = ld.document_triples(
+        triples, document=document, topic=target.iri, dataset=void.DATASET, graphs=graphs
+    )
+    context_url = site(request).context_url(request)
+    data: bytes = await asyncio.to_thread(
+        lambda: ld.serialize(all_triples, fmt, context_url=context_url)
+    )
+    return data, pages_total
 
 
 async def document_triples(
