@@ -111,7 +111,7 @@ def test_every_graph_describes_itself_and_its_source(kg: KnowledgeGraph) -> None
                     ?graph a ipo:SourceGraph ;
                         prov:wasDerivedFrom ?source .
                     ?source a ipo:SourceDocument ;
-                        dcterms:title ?title ;
+                        skos:prefLabel ?label ;
                         ipo:sourceKind ?kind .
                 }
             }
@@ -121,7 +121,7 @@ def test_every_graph_describes_itself_and_its_source(kg: KnowledgeGraph) -> None
     assert not found, (
         "named graphs that do not state, inside themselves, '<graph> a ipo:SourceGraph ; "
         "prov:wasDerivedFrom <source>' with '<source> a ipo:SourceDocument' and its "
-        "dcterms:title and ipo:sourceKind:\n" + listing(found)
+        "skos:prefLabel and ipo:sourceKind:\n" + listing(found)
     )
 
 

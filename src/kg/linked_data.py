@@ -16,6 +16,13 @@ a request path onto a canonical IRI with :func:`target_for_path`, asks this modu
   resource), the label of every linked resource in the requested language, and the
   sources: each named graph that states something about it, with the title and date of
   the source document the graph is derived from.
+* **Where sources differ** (:class:`Variance`): for the properties a source states at most
+  once (:data:`SOURCE_SINGLE_VALUED`, the ``shape:onePerSource`` properties of the shapes and
+  the functional ones), a description lists each value with the graphs that state it, and
+  says whether the values only differ in precision (``2013-01`` and ``2013-01-02``) or
+  contradict each other, and whether a primary and a secondary source are the ones that
+  disagree. :attr:`Description.history` lists what each source states of those properties,
+  oldest source first: the newest state and how it came about.
 * Every query here is bounded (``LIMIT``, or a slice of an index scan), so none can run
   long whatever the size of the data.
 """
@@ -25,11 +32,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import pyoxigraph as ox
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from kg.namespaces import (
     DATASET,
@@ -54,6 +61,7 @@ __all__ = [
     "Description",
     "Statement",
     "Target",
+    "Variance",
     "compact",
     "describe",
     "exists",
@@ -94,6 +102,34 @@ _LABEL_PROPERTIES: Final[tuple[str, ...]] = (
     str(FOAF.name),
 )
 _VERSION_PATTERN = re.compile(r"^\d+(?:\.\d+)*$")
+
+_SCHEMA = "http://schema.org/"
+#: Properties one source states at most once for a resource (the shapes' ``shape:onePerSource``
+#: and functional properties). Several values from several sources are a refinement or a
+#: disagreement, which :class:`Variance` describes.
+SOURCE_SINGLE_VALUED: Final[frozenset[str]] = frozenset(
+    {
+        *(
+            _SCHEMA + local
+            for local in (
+                "startDate",
+                "endDate",
+                "duration",
+                "foundingDate",
+                "birthDate",
+                "location",
+                "eventStatus",
+            )
+        ),
+        *(str(DCTERMS[local]) for local in ("date", "issued", "created", "modified")),
+        *(str(IPO[local]) for local in ("chairLand", "seriesOrdinal", "motto", "office")),
+    }
+)
+_DATE_TYPES: Final = frozenset(
+    str(XSD[local]) for local in ("date", "gYearMonth", "gYear", "dateTime")
+)
+_PRIMARY: Final = str(IPO.PrimarySource)
+_SECONDARY: Final = str(IPO.SecondarySource)
 
 TargetKind = Literal["resource", "graph", "ontology", "shapes", "dataset"]
 
@@ -234,6 +270,33 @@ class Source:
     title: ox.Literal | None
     date: ox.Literal | None
     label: ox.Literal | None
+    #: ``ipo:PrimarySource``, ``ipo:SecondarySource`` or ``ipo:ReferenceSource`` (IRI).
+    kind: str | None = None
+    #: ``ipo:approximateDate``: a rough date such as "2016/17", where the source has no date.
+    approximate_date: ox.Literal | None = None
+
+    @property
+    def sort_key(self) -> str:
+        """Orders sources by the date they show (rough dates by their first year; undated first)."""
+        if self.date is not None:
+            return self.date.value
+        if self.approximate_date is not None:
+            year = re.search(r"\d{4}", self.approximate_date.value)
+            return year.group(0) if year else ""
+        return ""
+
+
+@dataclass(frozen=True)
+class Variance:
+    """Sources that state different values of one :data:`SOURCE_SINGLE_VALUED` property."""
+
+    predicate: str
+    #: Each value with the graphs that state it.
+    values: list[Statement]
+    #: The values contradict each other (not only a more or less precise date).
+    conflict: bool
+    #: A primary source and a secondary source state contradicting values.
+    primary_and_secondary: bool
 
 
 @dataclass(frozen=True)
@@ -258,6 +321,24 @@ class Description:
     sources: list[Source]
     labels: dict[str, ox.Literal]
     label_properties: dict[str, str] = field(default_factory=dict)
+    variances: list[Variance] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[tuple[Source, list[Statement]]]:
+        """Per source, oldest first, what it states of the :data:`SOURCE_SINGLE_VALUED` properties.
+
+        Empty unless at least two sources state such properties: then the last entry is the
+        newest state, and the list shows how it came about.
+        """
+        by_graph: dict[str, list[Statement]] = {}
+        for st in self.outgoing:
+            if st.predicate.value in SOURCE_SINGLE_VALUED:
+                for g in st.graphs:
+                    by_graph.setdefault(g, []).append(st)
+        entries = [(src, by_graph[src.graph]) for src in self.sources if src.graph in by_graph]
+        if len(entries) < 2:
+            return []
+        return sorted(entries, key=lambda entry: (entry[0].sort_key, entry[0].graph))
 
     @property
     def pages(self) -> int:
@@ -359,11 +440,13 @@ def _sources(kg: KnowledgeGraph, graphs: Iterable[str], lang: str) -> list[Sourc
     if not names:
         return []
     query = f"""
-        SELECT ?g ?src ?title ?date WHERE {{
+        SELECT ?g ?src ?title ?date ?kind ?approx WHERE {{
           VALUES ?g {{ {_values(names)} }}
           OPTIONAL {{ GRAPH ?g {{ ?g prov:wasDerivedFrom ?src }}
                      OPTIONAL {{ ?src dcterms:title ?title }}
-                     OPTIONAL {{ ?src dcterms:date ?date }} }}
+                     OPTIONAL {{ ?src dcterms:date ?date }}
+                     OPTIONAL {{ ?src ipo:sourceKind ?kind }}
+                     OPTIONAL {{ ?src ipo:approximateDate ?approx }} }}
         }} LIMIT {len(names) * 8}"""
     found: dict[str, Source] = {}
     for row in kg.select(query):
@@ -371,6 +454,8 @@ def _sources(kg: KnowledgeGraph, graphs: Iterable[str], lang: str) -> list[Sourc
         src = row.get("src")
         title = row.get("title")
         date = row.get("date")
+        kind = row.get("kind")
+        approx = row.get("approx")
         if graph in found and found[graph].title is not None:
             continue
         found[graph] = Source(
@@ -379,13 +464,52 @@ def _sources(kg: KnowledgeGraph, graphs: Iterable[str], lang: str) -> list[Sourc
             title=title if isinstance(title, ox.Literal) else None,
             date=date if isinstance(date, ox.Literal) else None,
             label=None,
+            kind=kind.value if isinstance(kind, ox.NamedNode) else None,
+            approximate_date=approx if isinstance(approx, ox.Literal) else None,
         )
     sources = [found.get(g, Source(g, None, None, None, None)) for g in names]
     source_labels = labels(kg, [s.source for s in sources if s.source], lang)
-    return [
-        Source(s.graph, s.source, s.title, s.date, source_labels.get(s.source or ""))
-        for s in sources
-    ]
+    return [replace(s, label=source_labels.get(s.source or "")) for s in sources]
+
+
+def _compatible(a: ox.NamedNode | ox.BlankNode | ox.Literal, b: object) -> bool:
+    """Whether two values of one property can both be true: equal, or one date refines the other."""
+    if a == b:
+        return True
+    if (
+        isinstance(a, ox.Literal)
+        and isinstance(b, ox.Literal)
+        and a.datatype.value in _DATE_TYPES
+        and b.datatype.value in _DATE_TYPES
+    ):
+        shorter, longer = sorted((a.value, b.value), key=len)
+        return longer.startswith(shorter)
+    return False
+
+
+def variances(outgoing: Sequence[Statement], sources: Sequence[Source]) -> list[Variance]:
+    """The :data:`SOURCE_SINGLE_VALUED` properties for which sources state different values."""
+    kinds = {src.graph: src.kind for src in sources}
+    by_predicate: dict[str, list[Statement]] = {}
+    for st in outgoing:
+        if st.predicate.value in SOURCE_SINGLE_VALUED and st.graphs:
+            by_predicate.setdefault(st.predicate.value, []).append(st)
+    found = []
+    for predicate, values in by_predicate.items():
+        if len(values) < 2:
+            continue
+        clashes = [
+            (a, b)
+            for a, b in itertools.permutations(values, 2)
+            if not _compatible(a.object, b.object)
+        ]
+        primary_and_secondary = any(
+            any(kinds.get(g) == _PRIMARY for g in a.graphs)
+            and any(kinds.get(g) == _SECONDARY for g in b.graphs)
+            for a, b in clashes
+        )
+        found.append(Variance(predicate, values, bool(clashes), primary_and_secondary))
+    return found
 
 
 def describe(
@@ -422,6 +546,7 @@ def describe(
         if isinstance(inc.subject, ox.NamedNode):
             linked.add(inc.subject.value)
     found = labels_with_property(kg, linked, lang)
+    sources = _sources(kg, graphs, lang)
     return Description(
         iri=iri,
         lang=lang,
@@ -432,9 +557,10 @@ def describe(
         incoming_total=total,
         page=page,
         page_size=INCOMING_PAGE_SIZE,
-        sources=_sources(kg, graphs, lang),
+        sources=sources,
         labels={iri: literal for iri, (_, literal) in found.items()},
         label_properties={iri: prop for iri, (prop, _) in found.items()},
+        variances=variances(outgoing, sources),
     )
 
 
