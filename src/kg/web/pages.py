@@ -258,7 +258,7 @@ UI: dict[str, dict[str, str]] = {
         "stated_in": "stated in",
         "variances": "Where the sources differ",
         "sources_disagree": "The sources contradict each other.",
-        "primary_secondary_disagree": "A primary source and a secondary source contradict each other.",
+        "primary_secondary_disagree": "A primary and a secondary source contradict each other.",
         "sources_refine": "The sources state it with different precision.",
         "history": "As stated by each source",
         "history_note": "What each source says of dates, place and assignment, oldest first; the "
