@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
@@ -441,9 +442,18 @@ def test_pages_have_landmarks_language_and_labels(endpoint_client: TestClient, p
 
 
 def test_class_lists_are_paged_and_sorted(endpoint_client: TestClient) -> None:
-    r = endpoint_client.get("/browse/Person", headers={"Accept": BROWSER})
-    page = Page.of(r.text)
-    assert "http://testserver" + path_of(SUSI) in page.hrefs
+    found_on = []
+    for number in range(1, 20):
+        r = endpoint_client.get(f"/browse/Person?page={number}", headers={"Accept": BROWSER})
+        if r.status_code != 200:
+            break
+        page = Page.of(r.text)
+        if "http://testserver" + path_of(SUSI) in page.hrefs:
+            found_on.append(number)
+        if f"page={number + 1}" not in r.text:
+            break
+    assert number > 1, "more persons than fit on one page"
+    assert len(found_on) == 1, f"Susi Möbbeck on exactly one page, not {found_on}"
     assert endpoint_client.get("/browse/NoSuchClass").status_code == 404
 
 
@@ -660,3 +670,84 @@ class Page(HTMLParser):
         for _, ident in self._open:
             if ident:
                 self.text_of[ident] += data
+
+
+# ----------------------------------------------------------------- where sources differ
+
+
+class Sections(HTMLParser):
+    """The text of the page sections "Where the sources differ" and "As stated by each source",
+    and the classes of the items of the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section: str | None = None
+        self.text: dict[str, str] = {}
+        self.item_classes: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section" and a.get("aria-labelledby") in ("variances", "history"):
+            self.section = a["aria-labelledby"]
+        elif tag == "li" and self.section == "variances" and a.get("data-predicate"):
+            self.item_classes.append(a.get("class") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.section = None
+
+    def handle_data(self, data: str) -> None:
+        if self.section:
+            self.text[self.section] = self.text.get(self.section, "") + data
+
+
+def sections(endpoint_client: TestClient, iri: str, lang: str = "en") -> Sections:
+    r = endpoint_client.get(path_of(iri), params={"lang": lang}, headers={"Accept": BROWSER})
+    assert r.status_code == 200
+    parsed = Sections()
+    parsed.feed(r.text)
+    return parsed
+
+
+def test_a_page_says_where_sources_contradict_each_other(endpoint_client: TestClient) -> None:
+    """The 9th IntMK's venue: Magdeburg (Volksstimme) against Halle (Saale) (an hpage)."""
+    page = sections(endpoint_client, mint("event", "intmk-09--hauptkonferenz"))
+    assert page.item_classes == ["conflict"]
+    assert "contradict" in page.text["variances"]
+    assert "Magdeburg" in page.text["variances"] and "Halle (Saale)" in page.text["variances"]
+
+
+def test_a_page_shows_refinements_and_the_history_newest_last(
+    endpoint_client: TestClient,
+) -> None:
+    """Lemmermeier's tenure: "seit Januar 2013" (primary, 2016), the day from a 2012 page, the
+    end (April 2024) from 2024 pages; nothing overwritten, the newest source last."""
+    page = sections(
+        endpoint_client, mint("tenure", "doris-lemmermeier--bb-integrationsbeauftragte")
+    )
+    assert page.item_classes == ["refinement"]
+    history = page.text["history"]
+    assert history.index("2012-12-21") < history.index("2016-10") < history.index("2024-12")
+    assert "2024-04" in history  # the end, stated by the newer sources only
+
+
+def test_primary_against_secondary_is_named_as_such() -> None:
+    from kg import linked_data as ld
+
+    def statement(value: str, graph: str) -> ld.Statement:
+        return ld.Statement(ox.NamedNode(str(SCHEMA.location)), ox.NamedNode(value), graphs=[graph])
+
+    primary = ld.Source("g:p", "s:p", None, None, None, kind=str(IPO.PrimarySource))
+    secondary = ld.Source("g:s", "s:s", None, None, None, kind=str(IPO.SecondarySource))
+    (variance,) = ld.variances(
+        [statement("place:a", "g:p"), statement("place:b", "g:s")], [primary, secondary]
+    )
+    assert variance.conflict and variance.primary_and_secondary
+    day = ox.Literal("2013-01-02", datatype=ox.NamedNode(str(XSD.date)))
+    month = ox.Literal("2013-01", datatype=ox.NamedNode(str(XSD.gYearMonth)))
+    start = ox.NamedNode("http://schema.org/startDate")
+    (refined,) = ld.variances(
+        [ld.Statement(start, month, graphs=["g:p"]), ld.Statement(start, day, graphs=["g:s"])],
+        [primary, secondary],
+    )
+    assert not refined.conflict and not refined.primary_and_secondary

@@ -24,7 +24,7 @@ import pytest
 from kg import named_queries as nq
 from kg.cli import main
 from kg.errors import BrokenInputError
-from kg.namespaces import PREFIXES, mint
+from kg.namespaces import PREFIXES, graph_iri, mint
 from kg.settings import Settings
 from kg.store import KnowledgeGraph
 
@@ -137,21 +137,25 @@ def test_the_readme_lists_every_question() -> None:
 
 
 def test_holder_on_a_date_at_every_precision(graph: KnowledgeGraph) -> None:
-    lemmermeier = str(mint("person", "doris-lemmermeier"))
-    office = "office:bb-integrationsbeauftragte"  # in office since 2013-01 (gYearMonth)
-    for date, holders in {
-        "2012": [],
-        "2012-12": [],
-        "2012-12-31": [],
-        "2013": [lemmermeier],  # some day in 2013 may be after the start
-        "2013-01": [lemmermeier],
-        "2013-01-01": [lemmermeier],  # the earliest possible start counts
-        "2030-05-17": [lemmermeier],  # no end: open-ended, read as of its source's date
+    """Brandenburg: Lemmermeier from 2013-01-02 (a secondary source; the primary one says
+    "seit Januar 2013") to 2024-04, Gonzalez Olivo from 2024-05-01, no end."""
+    lemmermeier, gonzalez = (
+        str(mint("person", s)) for s in ("doris-lemmermeier", "diana-gonzalez-olivo")
+    )
+    office = "office:bb-integrationsbeauftragte"
+    for date, (holds, held_by_successor) in {
+        "2012-12-31": (False, False),
+        "2013": (True, False),  # some day in 2013 is after the start
+        "2013-01": (True, False),
+        "2013-01-01": (False, False),  # the most precise start any source gives counts
+        "2013-01-02": (True, False),
+        "2024-04": (True, False),  # the end is a month: any day of April 2024
+        "2024": (True, True),
+        "2024-05-01": (False, True),
+        "2030-05-17": (False, True),  # no end: open-ended
     }.items():
-        assert (
-            column(answer(graph, "office-holder-on-date", office=office, date=date), "person")
-            == holders
-        ), date
+        people = column(answer(graph, "office-holder-on-date", office=office, date=date), "person")
+        assert (lemmermeier in people, gonzalez in people) == (holds, held_by_successor), date
 
 
 def test_the_date_keeps_its_precision_in_the_answer(graph: KnowledgeGraph) -> None:
@@ -162,21 +166,75 @@ def test_the_date_keeps_its_precision_in_the_answer(graph: KnowledgeGraph) -> No
         assert (value.value, value.datatype.value) == (date, XSD + datatype)  # type: ignore[union-attr]
 
 
-def test_commissioners_as_of_a_date(graph: KnowledgeGraph) -> None:
-    susi, doris = (str(mint("person", s)) for s in ("susi-moebbeck", "doris-lemmermeier"))
-    assert column(answer(graph, "commissioners-as-of", date="2010"), "person") == [susi]
-    assert sorted(column(answer(graph, "commissioners-as-of", date="2016-10"), "person")) == sorted(
-        [susi, doris]
+def by_land(table: nq.Table) -> dict[str, set[str]]:
+    lands: dict[str, set[str]] = {}
+    land, person = table.columns.index("land"), table.columns.index("person")
+    for row in table.rows:
+        holders = lands.setdefault(row[land].value, set())  # type: ignore[union-attr]
+        if row[person] is not None:
+            holders.add(row[person].value)  # type: ignore[union-attr]
+    return lands
+
+
+def test_commissioners_as_of_a_date_list_every_land(graph: KnowledgeGraph) -> None:
+    land = lambda slug: str(mint("land", slug))  # noqa: E731
+    person = lambda slug: str(mint("person", slug))  # noqa: E731
+    in_2016 = by_land(answer(graph, "commissioners-as-of", date="2016-10"))
+    assert len(in_2016) == 17, "the 16 Länder and the Bund, each a row"
+    assert in_2016[land("sachsen-anhalt")] == {person("susi-moebbeck")}
+    assert in_2016[land("brandenburg")] == {person("doris-lemmermeier")}
+    assert in_2016[land("bremen")] == set(), "no source names Bremen's commissioner (gap F33)"
+    in_2024 = by_land(answer(graph, "commissioners-as-of", date="2024-06"))
+    assert in_2024[land("brandenburg")] == {person("diana-gonzalez-olivo")}, "newest state"
+    assert in_2024[land("bayern")] == {person("karl-straub")}
+    assert in_2024[land("niedersachsen")] == {person("deniz-kurku")}
+    before = by_land(answer(graph, "commissioners-as-of", date="2006-12-31"))
+    assert person("susi-moebbeck") not in before[land("sachsen-anhalt")]
+
+
+def test_commissioners_as_of_answers_for_every_land_the_sources_cover(
+    graph: KnowledgeGraph,
+) -> None:
+    """Each Land with a dated commissioner tenure has it in the answer for its start date."""
+    tenures = graph.select(
+        """
+        SELECT ?land ?person (MAX(STR(?start)) AS ?date) WHERE {
+          ?office org:role/skos:broader* role:integrationsbeauftragte ; dcterms:spatial ?land .
+          ?tenure ipo:office ?office ; org:member ?person ; schema:startDate ?start .
+        } GROUP BY ?land ?person
+        """
     )
-    assert column(answer(graph, "commissioners-as-of", date="2006-12-31"), "person") == []
+    covered: set[str] = set()
+    for row in tenures:
+        found = by_land(answer(graph, "commissioners-as-of", date=row["date"].value))
+        assert row["person"].value in found[row["land"].value], (row["land"], row["date"])
+        covered.add(row["land"].value)
+    assert len(covered) >= 13, f"Länder with a dated commissioner: {sorted(covered)}"
 
 
-def test_a_tenure_without_start_counts_from_its_sources_date(graph: KnowledgeGraph) -> None:
-    koepping = str(mint("person", "petra-koepping"))  # no start; source of 21.03.2024
-    assert koepping not in column(answer(graph, "office-holders", year="2023"), "person")
+def test_a_tenure_without_start_counts_from_its_oldest_sources_date(
+    graph: KnowledgeGraph,
+) -> None:
+    koepping = str(mint("person", "petra-koepping"))  # no start; oldest source of 11.2014
+    assert koepping not in column(answer(graph, "office-holders", year="2013"), "person")
+    assert koepping in column(answer(graph, "office-holders", year="2014"), "person")
     assert koepping in column(answer(graph, "office-holders", year="2024"), "person")
-    assert len(answer(graph, "office-holders", year="2023").rows) == 3
-    assert len(answer(graph, "office-holders", year="2024").rows) == 5
+
+
+def test_one_row_per_tenure_with_its_newest_source(graph: KnowledgeGraph) -> None:
+    table = answer(graph, "person-offices", person="person:doris-lemmermeier")
+    (row,) = [
+        r
+        for r in table.rows
+        if r[table.columns.index("office")].value.endswith(  # type: ignore[union-attr]
+            "/bb-integrationsbeauftragte"
+        )
+    ]
+    value = dict(zip(table.columns, row, strict=True))
+    assert value["start"] == ox.Literal("2013-01-02", datatype=ox.NamedNode(XSD + "date"))
+    assert value["end"] == ox.Literal("2024-04", datatype=ox.NamedNode(XSD + "gYearMonth"))
+    assert int(value["sources"].value) >= 5  # type: ignore[union-attr]
+    assert value["sourceDate"].value == "2024-12"  # type: ignore[union-attr]
 
 
 def test_topics_of_the_20th_conference_by_number(graph: KnowledgeGraph) -> None:
@@ -189,7 +247,8 @@ def test_topics_of_the_20th_conference_by_number(graph: KnowledgeGraph) -> None:
 def test_what_a_source_states_is_its_named_graph(graph: KnowledgeGraph) -> None:
     table = answer(graph, "source-statements", source="source:st-integrationsbeauftragte-web")
     assert table.columns == ("subject", "predicate", "object")
-    assert len(table.rows) == 131  # the graph's size in the README
+    named = ox.NamedNode(graph_iri("st-integrationsbeauftragte-web"))
+    assert len(table.rows) == len(list(graph.store.quads_for_pattern(None, None, None, named)))
 
 
 # ----------------------------------------------------------------- parameters
@@ -424,8 +483,9 @@ def test_kg_query_by_name_with_parameters(capsys: pytest.CaptureFixture[str]) ->
         "value": str(mint("person", "doris-lemmermeier")),
         "label": "Doris Lemmermeier",
     }
-    assert row["start"] == {"type": "literal", "value": "2013-01", "datatype": XSD + "gYearMonth"}
-    assert row["end"] is None
+    # the most precise start a source gives (the primary one says "seit Januar 2013")
+    assert row["start"] == {"type": "literal", "value": "2013-01-02", "datatype": XSD + "date"}
+    assert row["end"] == {"type": "literal", "value": "2024-04", "datatype": XSD + "gYearMonth"}
 
 
 def test_kg_query_by_name_as_csv_with_labels(capsys: pytest.CaptureFixture[str]) -> None:
@@ -434,11 +494,13 @@ def test_kg_query_by_name_as_csv_with_labels(capsys: pytest.CaptureFixture[str])
     )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert {r["land_label"] for r in rows} == {"Brandenburg", "Saxony-Anhalt"}
-    assert {r["person"] for r in rows} == {
-        str(mint("person", "doris-lemmermeier")),
-        str(mint("person", "susi-moebbeck")),
+    assert len({r["land_label"] for r in rows}) == 17  # every Land and the Federation
+    assert {"Brandenburg", "Saxony-Anhalt", "Bremen", "Federation"} <= {
+        r["land_label"] for r in rows
     }
+    by_land = {r["land_label"]: r["person"] for r in rows if r["person"]}
+    assert by_land["Brandenburg"] == str(mint("person", "doris-lemmermeier"))
+    assert by_land["Saxony-Anhalt"] == str(mint("person", "susi-moebbeck"))
     assert "date_label" not in rows[0]  # literal columns get no label column
 
 

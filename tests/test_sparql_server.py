@@ -49,7 +49,8 @@ def test_sparqlwrapper_select_and_construct(running_server: str) -> None:
     client.setReturnFormat(JSON)
     rows = client.queryAndConvert()["results"]["bindings"]  # type: ignore[index,call-overload]
     assert [(r["office"]["value"], r["start"]["value"]) for r in rows] == [
-        (str(mint("office", "st-integrationsbeauftragte")), "2007"),
+        (str(mint("office", "st-integrationsbeauftragte")), "2007"),  # the primary source
+        (str(mint("office", "st-integrationsbeauftragte")), "2007-08-15"),  # secondary ones
         (str(mint("office", "st-staatssekretaer-ministerium-arbeit-soziales-integration")), "2016"),
     ]
     client.setQuery(

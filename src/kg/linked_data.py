@@ -33,7 +33,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
@@ -808,18 +808,33 @@ def _lit(row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal], name: str) ->
     return value if isinstance(value, ox.Literal) else None
 
 
+def _most_precise(row: dict[str, Any], key: str, name: str) -> dict[str, ox.Literal]:
+    """The most precise of the dates sources give (``2013-01-02`` over ``2013-01``), typed."""
+    values = row.get(key)
+    dates = values.value.split() if isinstance(values, ox.Literal) else []
+    if not dates:
+        return {}
+    best = max(dates, key=lambda d: (len(d), d))
+    local = {4: "gYear", 7: "gYearMonth"}.get(len(best), "date")
+    return {name: ox.Literal(best, datatype=ox.NamedNode(str(XSD[local])))}
+
+
 def office_timeline(kg: KnowledgeGraph, *, lang: str, limit: int = 500) -> list[TimelineRow]:
     """Each office with its tenures (holder, start, end, the source's date when open)."""
     query = f"""
         SELECT ?office ?tenure ?person
-               (SAMPLE(?s) AS ?start) (SAMPLE(?e) AS ?end) (MAX(?d) AS ?asof)
+               (GROUP_CONCAT(DISTINCT STR(?s); separator=" ") AS ?starts)
+               (GROUP_CONCAT(DISTINCT STR(?e); separator=" ") AS ?ends) (MAX(STR(?d)) AS ?asof)
         WHERE {{
           ?tenure a ipo:Tenure ; ipo:office ?office ; org:member ?person .
           OPTIONAL {{ ?tenure schema:startDate ?s }}
           OPTIONAL {{ ?tenure schema:endDate ?e }}
           OPTIONAL {{ ?tenure prov:wasDerivedFrom ?src . ?src dcterms:date ?d }}
-        }} GROUP BY ?office ?tenure ?person ORDER BY ?office ?start LIMIT {limit}"""
-    rows = list(kg.select(query))
+        }} GROUP BY ?office ?tenure ?person ORDER BY ?office ?tenure LIMIT {limit}"""
+    rows = [
+        {**r, **_most_precise(r, "starts", "start"), **_most_precise(r, "ends", "end")}
+        for r in kg.select(query)
+    ]
     names = labels(
         kg,
         [r[k].value for r in rows for k in ("office", "tenure", "person") if k in r],
