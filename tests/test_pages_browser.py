@@ -100,7 +100,11 @@ def test_home_page_then_follow_links_to_a_person(page: Page, running_server: str
     page.locator(".cards a", has_text="Person").first.click()
     page.wait_for_url("**/browse/Person")
     shoot(page, "list-persons")
-    page.get_by_role("link", name="Susi Möbbeck", exact=True).click()
+    susi = page.get_by_role("link", name="Susi Möbbeck", exact=True)
+    while not susi.count():  # the list is paged: follow "next" until she is listed
+        page.locator("nav.pager a[rel=next]").click()
+        page.wait_for_load_state()
+    susi.click()
     path = path_for_iri(SUSI)
     assert path is not None
     page.wait_for_url("**" + path)
@@ -191,3 +195,15 @@ def test_answer_a_question_from_the_gallery(page: Page, running_server: str) -> 
     results.wait_for()
     assert "VALUES (?office ?date)" in page.get_by_label("Abfrage", exact=True).input_value()
     assert results.get_by_role("link", name="Susi Möbbeck", exact=True).count() == 1
+
+
+def test_a_page_shows_where_sources_contradict_each_other(page: Page, running_server: str) -> None:
+    path = path_for_iri(mint("event", "intmk-09--hauptkonferenz"))
+    assert path is not None
+    page.goto(running_server + path)
+    assert page.get_by_role("heading", name="Die Quellen unterscheiden sich").is_visible()
+    conflict = page.locator("section.variances li.conflict")
+    assert conflict.count() == 1
+    assert "Magdeburg" in conflict.inner_text() and "Halle (Saale)" in conflict.inner_text()
+    assert page.get_by_role("heading", name="Stand nach Quellen").is_visible()
+    shoot(page, "sources-differ")
