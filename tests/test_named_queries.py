@@ -533,3 +533,31 @@ def test_kg_query_by_name_refuses_bad_input(
     assert code == 2
     assert out == ""
     assert message in err and "Traceback" not in err
+
+
+def test_conference_editions_answer_for_every_edition_the_sources_cover(
+    graph: KnowledgeGraph,
+) -> None:
+    table = answer(graph, "conference-editions")
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    editions = {r["edition"].value for r in rows}  # type: ignore[union-attr]
+    known = {r["e"].value for r in graph.select("SELECT ?e WHERE { ?e a ipo:ConferenceEdition }")}
+    assert editions == known
+    ordinals = {int(r["ordinal"].value) for r in rows if r["ordinal"] is not None}  # type: ignore[union-attr]
+    assert set(range(8, 22)) <= ordinals, "the IntMK editions 8 to 21 the sources name"
+    chairs = {
+        int(r["ordinal"].value): r["chairLand"].value  # type: ignore[union-attr]
+        for r in rows
+        if r["ordinal"] is not None and r["chairLand"] is not None
+    }
+    assert chairs[9] == str(mint("land", "sachsen-anhalt"))
+    assert chairs[21] == str(mint("land", "nordrhein-westfalen"))
+    ninth = {
+        (r["place"].value, r["placeSource"].value)  # type: ignore[union-attr]
+        for r in rows
+        if r["ordinal"] is not None and int(r["ordinal"].value) == 9 and r["place"] is not None  # type: ignore[union-attr]
+    }
+    assert {place for place, _ in ninth} == {
+        str(mint("place", "magdeburg")),
+        str(mint("place", "halle-saale")),
+    }, "the venue conflict: both places, each with its source"
