@@ -40,11 +40,12 @@ from kg.errors import (
     BrokenInputError,
     KgError,
     QueryError,
+    StoreError,
 )
 from kg.export import EXPORT_FORMATS, serialize, write_atomic
 from kg.linked_data import LANGUAGES
 from kg.report import QUERY_FORMATS, REPORT_FORMATS, render, render_query_results
-from kg.settings import SETTINGS_FIELDS, Settings
+from kg.settings import SETTINGS_FIELDS, Settings, in_scope
 from kg.stats import STATS_FORMATS, compute_stats, render_stats
 from kg.store import KnowledgeGraph
 from kg.validation import validate
@@ -86,9 +87,9 @@ def _add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool)
 def _add_settings(
     group: argparse._ArgumentGroup, scope: str, *, suppress_default: bool = False
 ) -> None:
-    """One option per setting of ``scope``, as declared in :mod:`kg.settings`."""
+    """One option per setting of ``scope`` (``"global"`` or a command), from :mod:`kg.settings`."""
     for f in SETTINGS_FIELDS:
-        if f.metadata.get("scope") != scope:
+        if not in_scope(f.metadata.get("scope", ()), scope):
             continue
         env = f.metadata.get("env")
         text = f.metadata.get("help", "")
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         "<column>_label column for IRIs",
     )
     p.add_argument("--lang", choices=LANGUAGES, default="de", help="labels' language (default: de)")
+    _add_settings(p.add_argument_group("store options"), "query")
     p.set_defaults(func=_cmd_query)
 
     p = command(
@@ -222,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Print the number of triples per named graph and of instances per class.",
     )
     p.add_argument("--format", choices=STATS_FORMATS, default="text", help="(default: text)")
+    _add_settings(p.add_argument_group("store options"), "stats")
     p.set_defaults(func=_cmd_stats)
 
     p = command(
@@ -232,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=list(EXPORT_FORMATS), default="trig", help="(default: trig)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+    _add_settings(p.add_argument_group("store options"), "export")
     p.set_defaults(func=_cmd_export)
 
     p = command(
@@ -255,6 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_settings(p.add_argument_group("server options"), "serve")
     p.set_defaults(func=_cmd_serve)
+
+    p = command(
+        "publish",
+        "validate the data and load it into a remote SPARQL store",
+        "Validate ontology and data (nothing is sent if they do not conform), then load them "
+        "with their named graphs and the merge of all graphs into the remote store given by "
+        "--store: into new staging graphs first (Graph Store Protocol with --store-gsp, "
+        "else SPARQL Update), then switched in with one update request, and counted again. "
+        "Credentials come from KG_STORE_USER and KG_STORE_PASSWORD. Exit 2 if the store "
+        "cannot be reached, refuses, or does not hold what was sent.",
+    )
+    p.add_argument(
+        "--accept-store-changes",
+        action="store_true",
+        help="switch even if the store changed statements while storing them (listed as "
+        "warnings; Virtuoso rewrites xsd:duration literals); default: nothing is switched",
+    )
+    _add_settings(p.add_argument_group("store options"), "publish")
+    p.set_defaults(func=_cmd_publish)
     return parser
 
 
@@ -318,8 +341,13 @@ def _emit(text: str, output: Path | None, progress: Progress | None) -> None:
 
 def _load(settings: Settings, progress: Progress | None) -> KnowledgeGraph:
     start = time.perf_counter()
-    kg = KnowledgeGraph.load(settings)
-    if progress:
+    kg = KnowledgeGraph.open(settings)
+    if progress and settings.remote:
+        progress(
+            f"store {settings.store}: {len(kg)} triples in {len(kg.graphs())} graphs "
+            f"({time.perf_counter() - start:.2f} s)"
+        )
+    elif progress:
         files = kg.report.files
         progress(
             f"loaded {files} {'file' if files == 1 else 'files'}, {len(kg)} triples "
@@ -451,7 +479,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = _progress(args)
     start = time.perf_counter()
-    if not settings.skip_validation:
+    # A remote store serves what kg publish validated; the local files are not served.
+    if not settings.skip_validation and not settings.remote:
         paths = expand(list(settings.data)) if settings.data else None
         outcome = validate(settings, paths, progress=progress)
         if not outcome.conforms:
@@ -465,11 +494,81 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return server.run(settings, progress=progress, started=start)
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from kg import publish
+    from kg.query_service import DataVersion
+    from kg.remote_store import Endpoints, RemoteStore
+    from kg.store import served_files
+
+    settings = _settings(args)
+    if not settings.remote:
+        raise BrokenInputError(
+            "kg publish needs the remote store: give --store URL (its SPARQL query URL) and "
+            "--store-update URL, or set KG_STORE and KG_STORE_UPDATE"
+        )
+    endpoints = Endpoints.from_settings(settings)
+    progress = _progress(args)
+    start = time.perf_counter()
+    paths = expand(list(settings.data)) if settings.data else None
+    outcome = validate(settings, paths, progress=progress)
+    if not outcome.conforms:
+        sys.stderr.write(render(outcome, "text"))
+        print(
+            "error: the data does not conform to the shapes; nothing was published.\n"
+            "hint: fix the violations above, then run: kg validate",
+            file=sys.stderr,
+        )
+        return EXIT_NONCONFORMING
+    local = settings if not settings.remote else _embedded(settings)
+    kg = _load(local, progress)
+    version = DataVersion.of_files(served_files(settings))
+    store = RemoteStore(endpoints, timeout=publish.REQUEST_TIMEOUT)
+    try:
+        report = publish.publish(
+            kg,
+            store,
+            version=version.digest,
+            modified=version.modified,
+            progress=progress,
+            accept_changes=args.accept_store_changes,
+        )
+    finally:
+        store.close()
+    if progress:
+        progress(
+            f"published {report.triples} triples ({report.quads} in {report.graphs} named graphs) "
+            f"to {report.store} as publication {report.generation} in {report.seconds:.2f} s "
+            f"(switch {report.switch_seconds:.2f} s; {time.perf_counter() - start:.2f} s with "
+            "validation)"
+        )
+    if report.changes:
+        print(
+            f"warning: the store changed {len(report.changes)} statements while storing them "
+            "(listed above); answers involving them differ from the files",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _embedded(settings: Settings) -> Settings:
+    """The same settings with the embedded store (the files, as validated)."""
+    from dataclasses import replace
+
+    from kg.settings import EMBEDDED
+
+    return replace(settings, store=EMBEDDED)
+
+
 def _hint(error: KgError) -> str | None:
     if isinstance(error, named_queries.UnknownQuery):
         return "kg queries lists the named queries"
     if isinstance(error, named_queries.InvalidParameters):
         return "kg queries lists each query's parameters with type and default"
+    if isinstance(error, StoreError):
+        return (
+            "check --store (and --store-update, --store-gsp for kg publish) and the store's "
+            "credentials in KG_STORE_USER and KG_STORE_PASSWORD; see README, Deployment"
+        )
     if isinstance(error, QueryError) and "syntax error" in str(error):
         return (
             "check the query at the position shown; the project prefixes "

@@ -39,3 +39,31 @@ class BrokenInputError(KgError):
 
 class QueryError(KgError):
     """A SPARQL query that does not parse or cannot be evaluated."""
+
+
+class StoreError(KgError):
+    """A remote SPARQL store (:mod:`kg.remote_store`) that cannot be used as asked.
+
+    The message names the store's URL, what it answered and what to check; it never
+    contains credentials.
+    """
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached (connection refused, name not found, 502-504, cut off)."""
+
+
+class StoreRefused(StoreError):
+    """The store answered, but refused the request (credentials, wrong URL, no such operation)."""
+
+
+class StoreTimeout(StoreError):
+    """The store did not answer within the query timeout."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
+class PublicationChanged(StoreError):
+    """``kg publish`` switched (or is switching) the data while a query ran; ask again."""

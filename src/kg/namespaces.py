@@ -38,6 +38,10 @@ SHAPES: Final = Namespace(BASE + "shapes#")
 DATASET: Final = URIRef(BASE)
 #: Types of the API's problem documents (RFC 9457), e.g. ``PROBLEMS["query-timeout"]``.
 PROBLEMS: Final = Namespace(BASE + "problems/")
+#: What ``kg publish`` keeps in a remote store beside the named graphs (:mod:`kg.publish`):
+#: the merge of all graphs (``PUBLICATION["default"]``), the manifest graph, staging graphs,
+#: and the terms of the manifest (``PUBLICATION["generation"]`` …). Never part of the data.
+PUBLICATION: Final = Namespace(BASE + "publication/")
 
 ORG: Final = Namespace("http://www.w3.org/ns/org#")
 SCHEMA: Final = Namespace("http://schema.org/")

@@ -1,17 +1,22 @@
 """The query service: what the SPARQL endpoint does, without HTTP.
 
 It checks a query (size, :mod:`kg.query_guard`), answers it from the result cache
-or the worker pool (:mod:`kg.query_pool`), and knows the data version that
-HTTP validators (ETag, Last-Modified; RFC 9110 §8.8) are derived from.
-The store is read-only while serving, so a cached answer is always current.
+or the worker pool (:mod:`kg.query_pool`; with a remote store :mod:`kg.remote_pool`),
+and knows the data version that HTTP validators (ETag, Last-Modified; RFC 9110 §8.8)
+are derived from. The embedded store is read-only while serving, so a cached answer
+is always current. A remote store can be switched to new data by ``kg publish``:
+:meth:`QueryService.refresh` notices (the server calls it every ``store_refresh``
+seconds, and at once when a query overlapped a switch), adopts the new publication and
+version, and empties the cache.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +25,11 @@ import pyoxigraph as ox
 
 from kg.query_guard import GuardedQuery, GuardError, check_query
 from kg.query_pool import QueryAnswer, QueryJob, QueryPool
+from kg.remote_pool import RemotePool
+from kg.remote_store import Publication
 from kg.results import ResultFormat
 from kg.settings import Settings
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, RemoteKnowledgeGraph
 
 
 class QueryTooLong(Exception):
@@ -48,6 +55,11 @@ class DataVersion:
             h.update(p.read_bytes())
             newest = max(newest, p.stat().st_mtime)
         return cls(h.hexdigest()[:20], datetime.fromtimestamp(int(newest), tz=UTC))
+
+    @classmethod
+    def of_publication(cls, publication: Publication) -> DataVersion:
+        """The version ``kg publish`` recorded (:meth:`of_files` of the files it published)."""
+        return cls(publication.version, publication.modified)
 
 
 @dataclass(frozen=True)
@@ -90,23 +102,67 @@ class QueryService:
         self.graph = graph
         self.settings = settings
         self.version = version
-        self.pool = QueryPool(graph.store, workers=settings.workers, timeout=settings.query_timeout)
+        self.pool: QueryPool | RemotePool
+        if isinstance(graph, RemoteKnowledgeGraph):
+            self.pool = RemotePool(
+                graph.store,
+                workers=settings.workers,
+                timeout=settings.query_timeout,
+                on_change=self.refresh,
+            )
+        else:
+            assert isinstance(graph.store, ox.Store)
+            self.pool = QueryPool(
+                graph.store, workers=settings.workers, timeout=settings.query_timeout
+            )
         self.cache = ResultCache(settings.cache_bytes) if settings.cache_bytes > 0 else None
         self.started = time.time()
-        store = graph.store
-        self.graph_sizes = {
-            g.value: sum(1 for _ in store.quads_for_pattern(None, None, None, g))
-            for g in store.named_graphs()
-            if hasattr(g, "value")
-        }
-        (row,) = graph.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
-        self.graph_sizes_total = int(row["n"].value)
+        self.graph_sizes = graph.graph_sizes()
+        self.graph_sizes_total = graph.triple_count()
+        #: Called after a new publication was adopted (the web layer drops what it derived).
+        self.on_change: list[Callable[[], None]] = []
+        self._refresh_lock = asyncio.Lock()
+
+    @property
+    def remote(self) -> RemoteKnowledgeGraph | None:
+        """The remote graph, if the data is served from a remote store."""
+        return self.graph if isinstance(self.graph, RemoteKnowledgeGraph) else None
 
     async def start(self) -> None:
         await self.pool.start()
 
     async def close(self) -> None:
         await self.pool.close()
+        if self.remote is not None:
+            self.remote.close()
+
+    async def refresh(self) -> bool:
+        """Adopt the remote store's publication if ``kg publish`` replaced it.
+
+        True if a new stable publication was adopted (answers and caches of the old one
+        are dropped); false if nothing changed, the store is in the middle of a switch,
+        or the data is embedded. Raises :class:`~kg.errors.StoreError` if the store
+        cannot be asked.
+        """
+        remote = self.remote
+        if remote is None:
+            return False
+        async with self._refresh_lock:
+            publication = await asyncio.to_thread(remote.store.read_publication)
+            current = remote.store.publication
+            if publication is None or not publication.stable:
+                return False
+            if publication.generation == current.generation:
+                return False
+            remote.adopt(publication)
+            self.version = DataVersion.of_publication(publication)
+            self.graph_sizes = remote.graph_sizes()
+            self.graph_sizes_total = remote.triple_count()
+            if self.cache is not None:
+                self.cache = ResultCache(self.settings.cache_bytes)
+            for callback in self.on_change:
+                callback()
+            return True
 
     def check(self, text: str) -> GuardedQuery:
         """Raise :class:`QueryTooLong` or :class:`~kg.query_guard.GuardError`, else classify."""
@@ -138,11 +194,12 @@ class QueryService:
             substitutions=tuple((name, str(term)) for name, term in (substitutions or {}).items()),
         )
         key = (job.text, job.format, job.default_graphs, job.named_graphs, job.substitutions)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+        cache = self.cache  # a refresh replaces it: an answer of the old data stays out
+        if cache is not None and (hit := cache.get(key)) is not None:
             return Answer(hit.body, hit.count, hit.kind, 0.0, cached=True)
         answer = await self.pool.run(job)
-        if self.cache is not None:
-            self.cache.put(key, answer)
+        if cache is not None and cache is self.cache:
+            cache.put(key, answer)
         return Answer(answer.body, answer.count, answer.kind, answer.seconds, cached=False)
 
 

@@ -1,9 +1,10 @@
 """Settings, declared once with type, default, environment variable and help text.
 
 Each field's metadata says how it is given: ``env`` (environment variable),
-``help``, ``scope`` (``"global"``: an option of every command; ``"serve"``: an
-option of ``kg serve``) and ``parse`` (turns the option or environment text into
-the value). The CLI builds its options from :data:`SETTINGS_FIELDS`, and
+``help``, ``scope`` (``"global"``: an option of every command; a command name or a
+tuple of them: an option of those commands; ``()``: environment only, never an
+option, as for credentials) and ``parse`` (turns the option or environment text
+into the value). The CLI builds its options from :data:`SETTINGS_FIELDS`, and
 ``tests/test_docs.py`` checks that the README documents every one of them.
 Precedence: command-line option, then environment variable, then default.
 """
@@ -51,8 +52,37 @@ def _base_url(text: str) -> str:
     return text if text.endswith("/") else text + "/"
 
 
+def _store_url(text: str) -> str:
+    """An absolute http(s) URL without credentials in it (those come from the environment)."""
+    text = text.strip()
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+        raise ValueError(f"{text!r} is not an absolute http:// or https:// URL")
+    if "@" in text.split("/", 3)[2]:
+        raise ValueError(
+            "the URL contains credentials; give them in KG_STORE_USER and KG_STORE_PASSWORD"
+        )
+    return text
+
+
+def _store(text: str) -> str:
+    """``embedded`` or the query URL of a remote SPARQL 1.1 endpoint."""
+    if text.strip().lower() == EMBEDDED:
+        return EMBEDDED
+    try:
+        return _store_url(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; give 'embedded' or the store's SPARQL query URL") from exc
+
+
 def _paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(p) for p in text.split(os.pathsep) if p)
+
+
+#: The ``store`` setting that selects the embedded pyoxigraph store.
+EMBEDDED = "embedded"
+
+#: The commands that work on a store, embedded or remote (the ``--store`` options).
+STORE_COMMANDS = ("serve", "publish", "query", "stats", "export")
 
 
 def _setting(
@@ -61,14 +91,21 @@ def _setting(
     env: str,
     help: str,
     parse: Callable[[str], Any],
-    scope: str = "serve",
+    scope: str | tuple[str, ...] = "serve",
     metavar: str | None = None,
     default_factory: Callable[[], Any] | None = None,
+    secret: bool = False,
 ) -> Any:
     metadata = {"env": env, "help": help, "parse": parse, "scope": scope, "metavar": metavar}
     if default_factory is not None:
-        return field(default_factory=default_factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
+        return field(default_factory=default_factory, metadata=metadata, repr=not secret)
+    return field(default=default, metadata=metadata, repr=not secret)
+
+
+def in_scope(scope: str | tuple[str, ...], command: str) -> bool:
+    """Whether a setting of ``scope`` is an option of ``command`` (``"global"``: of every one)."""
+    names = (scope,) if isinstance(scope, str) else scope
+    return command in names
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,7 @@ class Settings:
         help="Serve these RDF files or folders instead of the project's data/ "
         f"(several separated by '{os.pathsep}'); the ontology is always added.",
         parse=_paths,
+        scope=("serve", "publish"),
         metavar="PATHS",
     )
     public_base: str | None = _setting(
@@ -171,6 +209,64 @@ class Settings:
         help="Start without validating (for benchmarks on synthetic data only).",
         parse=lambda text: text.lower() in ("1", "true", "yes"),
     )
+    store: str = _setting(
+        EMBEDDED,
+        env="KG_STORE",
+        help="'embedded' (the data loaded into this process) or the SPARQL 1.1 query URL of a "
+        "remote store that kg publish has loaded (Oxigraph: http://HOST:7878/query, "
+        "Virtuoso: http://HOST:8890/sparql).",
+        parse=_store,
+        scope=STORE_COMMANDS,
+        metavar="embedded|URL",
+    )
+    store_update: str | None = _setting(
+        None,
+        env="KG_STORE_UPDATE",
+        help="SPARQL 1.1 Update URL of the remote store, for kg publish (Oxigraph: "
+        "http://HOST:7878/update, Virtuoso: http://HOST:8890/sparql-auth).",
+        parse=_store_url,
+        scope=STORE_COMMANDS,
+        metavar="URL",
+    )
+    store_gsp: str | None = _setting(
+        None,
+        env="KG_STORE_GSP",
+        help="Graph Store Protocol URL of the remote store; kg publish uploads graphs there "
+        "(Oxigraph: http://HOST:7878/store, Virtuoso: http://HOST:8890/sparql-graph-crud-auth). "
+        "Without it, kg publish loads with SPARQL Update INSERT DATA.",
+        parse=_store_url,
+        scope=STORE_COMMANDS,
+        metavar="URL",
+    )
+    store_user: str | None = _setting(
+        None,
+        env="KG_STORE_USER",
+        help="User name for the remote store (HTTP Basic or Digest, as the store asks). "
+        "Environment only.",
+        parse=str,
+        scope=(),
+    )
+    store_password: str | None = _setting(
+        None,
+        env="KG_STORE_PASSWORD",
+        help="Password for the remote store. Environment only; never printed or logged.",
+        parse=str,
+        scope=(),
+        secret=True,
+    )
+    store_refresh: float = _setting(
+        5.0,
+        env="KG_STORE_REFRESH",
+        help="Seconds between two looks at the remote store's publication: after kg publish, "
+        "cached answers are dropped within this time.",
+        parse=_positive_float,
+        metavar="SECONDS",
+    )
+
+    @property
+    def remote(self) -> bool:
+        """Whether a remote store is configured (``--store URL``)."""
+        return self.store != EMBEDDED
 
     @property
     def ontology_dir(self) -> Path:

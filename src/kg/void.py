@@ -167,13 +167,14 @@ def statistics(kg: KnowledgeGraph) -> Statistics:
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
         )
     }
-    graph_entities = {
-        row["g"].value: int(row["n"].value)
-        for row in kg.select(
-            f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o "
-            f"FILTER(isIRI(?s) && {space}) }} }} GROUP BY ?g"
-        )
-    }
+    # Counted here from the distinct (graph, entity) pairs, and with STRSTARTS alone (a subject
+    # under …/id/ is an IRI): the same numbers as COUNT(DISTINCT ?s) … GROUP BY ?g with isIRI,
+    # which Virtuoso 7.2 takes 16 s for over 150 named graphs (0.25 s like this).
+    graph_entities: dict[str, int] = {}
+    for row in kg.select(
+        f"SELECT DISTINCT ?g ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o FILTER({space}) }} }}"
+    ):
+        graph_entities[row["g"].value] = graph_entities.get(row["g"].value, 0) + 1
     example = next(
         (
             row["s"].value

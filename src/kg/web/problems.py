@@ -5,7 +5,10 @@ naming the kind of problem), ``title``, ``status`` and ``detail``, plus members
 that help the client fix the request (``line`` and ``column`` in the query,
 ``limit``). :func:`install` registers one handler for :class:`Problem` and maps
 FastAPI's own errors (404, 405, request validation) into the same shape, so no
-error reaches a client as HTML or a bare 500 traceback.
+error reaches a client as HTML or a bare 500 traceback. Failures of a remote store
+(:class:`kg.errors.StoreError`) are problems too: ``502 store-unavailable`` or
+``502 store-error`` (what the store answered, never credentials), ``503 query-timeout``
+and ``503 busy`` (a ``kg publish`` switch in progress, with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kg.errors import (
+    PublicationChanged,
+    QueryError,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from kg.namespaces import PROBLEMS
 
 MEDIA_TYPE = "application/problem+json"
@@ -118,6 +128,34 @@ class Busy(Problem):
     kind, status, title = "busy", 503, "All query workers are busy"
 
 
+class StoreDown(Problem):
+    kind, status, title = "store-unavailable", 502, "The triple store cannot be reached"
+
+
+class StoreFailed(Problem):
+    kind, status, title = "store-error", 502, "The triple store refused a request"
+
+
+def store_problem(exc: StoreError | QueryError) -> Problem:
+    """The problem document for a failure of the remote store."""
+    if isinstance(exc, StoreTimeout):
+        return QueryTimeout(
+            f"{exc}; narrow the query (more specific patterns, a LIMIT)",
+            timeout_seconds=exc.seconds,
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, PublicationChanged):
+        return Busy(str(exc), headers={"Retry-After": "1"})
+    if isinstance(exc, StoreUnavailable):
+        return StoreDown(str(exc), headers={"Retry-After": "5"})
+    return StoreFailed(str(exc))
+
+
+def respond(problem: Problem, request: Request) -> JSONResponse:
+    """``problem`` as the response to ``request`` (for middleware, outside the handlers)."""
+    return _response(problem, request)
+
+
 def _response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
         problem.document(str(request.url.path)),
@@ -158,6 +196,17 @@ def install(app: FastAPI) -> None:
         problem = BadRequest("some request parameters are invalid", errors=errors)
         problem.status = 422  # type: ignore[misc]
         return _response(problem, request)
+
+    @app.exception_handler(StoreError)
+    async def on_store(request: Request, exc: StoreError) -> JSONResponse:
+        log.warning("store failure on %s %s: %s", request.method, request.url.path, exc)
+        return _response(store_problem(exc), request)
+
+    @app.exception_handler(QueryError)
+    async def on_query_error(request: Request, exc: QueryError) -> JSONResponse:
+        # a query of the server's own (linked data, statistics) that the store refused
+        log.warning("store refused a query on %s %s: %s", request.method, request.url.path, exc)
+        return _response(store_problem(exc), request)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import uvicorn
 
 from kg.settings import Settings
-from kg.web.app import create_app, load_graph
+from kg.web.app import create_app, load_graph, startup_lines
 
 
 def run(
@@ -19,10 +19,8 @@ def run(
     """Load the data, start the workers and listen until interrupted; returns the exit code."""
     graph, version = load_graph(settings)
     if progress:
-        progress(
-            f"loaded {len(graph)} triples ({graph.quad_count()} in named graphs) "
-            f"from {graph.report.files} files"
-        )
+        for line in startup_lines(graph, settings):
+            progress(line)
     app = create_app(settings, graph, version)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
