@@ -148,3 +148,127 @@ def running_server() -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# ----------------------------------------------------------------- remote stores
+#
+# Real stores on loopback, started once per session: Oxigraph's server from the pinned
+# ``oxigraph`` wheel (``make install``), in memory; Virtuoso in tests/test_remote_virtuoso.py.
+
+
+class StoreServer:
+    """A store's URLs (query, update, Graph Store Protocol) and the process serving them."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        query: str,
+        update: str,
+        gsp: str,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.process = process
+        self.query = query
+        self.update = update
+        self.gsp = gsp
+        self.user = user
+        self.password = password
+
+    def settings(self, **overrides: object) -> object:
+        """Settings for the project's data served from this store."""
+        from kg.settings import Settings
+
+        values: dict[str, object] = {
+            "root": REPO,
+            "store": self.query,
+            "store_update": self.update,
+            "store_gsp": self.gsp,
+            "store_user": self.user,
+            "store_password": self.password,
+        }
+        values.update(overrides)
+        return Settings.from_env(**values)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{url} did not answer in {seconds} s")
+
+
+def start_oxigraph() -> StoreServer:
+    """Oxigraph's server on a free loopback port, in memory; it stops a query after 30 s."""
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists():
+        pytest.fail("the oxigraph server is missing: run make install (the dev extra pins it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s", "30"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(base + "/query?query=ASK%7B%7D", process)
+    return StoreServer(process, base + "/query", base + "/update", base + "/store")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_factory() -> Iterator[Callable[[], StoreServer]]:
+    """Start empty Oxigraph servers on demand (each stopped at the end of the session)."""
+    started: list[StoreServer] = []
+
+    def start() -> StoreServer:
+        server = start_oxigraph()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def publish_project_data(server: StoreServer) -> object:
+    """Publish the project's data (as ``kg serve`` loads it) into ``server``; the report."""
+    from kg import publish
+    from kg.query_service import DataVersion
+    from kg.remote_store import Endpoints, RemoteStore
+    from kg.settings import Settings
+    from kg.store import KnowledgeGraph, served_files
+
+    settings = Settings.from_env(root=REPO)
+    kg = KnowledgeGraph.load(settings)
+    version = DataVersion.of_files(served_files(settings))
+    endpoints = Endpoints(server.query, server.update, server.gsp, server.user, server.password)
+    store = RemoteStore(endpoints, timeout=600)
+    try:
+        return publish.publish(
+            kg, store, version=version.digest, modified=version.modified, accept_changes=True
+        )
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def published_oxigraph(oxigraph_factory: Callable[[], StoreServer]) -> StoreServer:
+    """An Oxigraph server holding the project's data, published by ``kg publish``'s core."""
+    server = oxigraph_factory()
+    publish_project_data(server)
+    return server

@@ -1,0 +1,279 @@
+"""The client side of a remote store, piece by piece (:mod:`kg.remote_store`).
+
+Values bound into the query text must answer exactly as pyoxigraph's substitutions do:
+checked on every named query against the embedded store. The dataset each request names
+follows pyoxigraph's rules. And credentials reach a store behind a reverse proxy that asks
+for them (a real proxy on loopback in front of a real Oxigraph server).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import REPO, StoreServer
+from kg import named_queries as nq
+from kg.cli import main
+from kg.errors import QueryError
+from kg.namespaces import PREFIXES
+from kg.remote_store import (
+    EMPTY_GRAPH,
+    MERGE_GRAPH,
+    Collector,
+    ResultCountExceeded,
+    dataset_parameters,
+    prepare,
+    restore_position,
+    scan,
+    substitute,
+)
+from kg.settings import Settings
+from kg.store import KnowledgeGraph
+
+CATALOGUE = nq.Catalogue.load(nq.directory(Settings.from_env(root=REPO)))
+
+
+@pytest.fixture(scope="module")
+def embedded() -> KnowledgeGraph:
+    return KnowledgeGraph.load(Settings.from_env(root=REPO))
+
+
+# ----------------------------------------------------------------- values in the text
+
+
+@pytest.mark.parametrize("query", list(CATALOGUE), ids=lambda q: q.name)
+def test_values_written_into_the_text_answer_as_pyoxigraph_substitutions(
+    embedded: KnowledgeGraph, query: nq.NamedQuery
+) -> None:
+    for raw in (query.example, {}):
+        binding = query.bind(raw)
+        expected = nq.table(nq.run(embedded, binding))
+        written = prepare(query.body, binding.values)
+        for name, value in binding.values.items():
+            assert f"BIND({value} AS ?{name})" in written
+        got = nq.table(embedded.store.query(written))
+        assert got.columns == expected.columns
+        assert sorted(map(str, got.rows)) == sorted(map(str, expected.rows))
+        assert got.boolean == expected.boolean
+
+
+def test_substitution_inside_sub_queries_and_modifiers() -> None:
+    text = (
+        "SELECT ?x ?n WHERE { { SELECT ?x (COUNT(*) AS ?n) WHERE { ?x ?p ?o } "
+        "GROUP BY ?x ORDER BY DESC(?x) } FILTER(?x != <urn:y>) } ORDER BY ?x"
+    )
+    out = substitute(text, {"x": ox.NamedNode("urn:x")})
+    assert out == (
+        "SELECT ?x ?n WHERE { BIND(<urn:x> AS ?x) { SELECT (<urn:x> AS ?x) (COUNT(*) AS ?n) "
+        "WHERE { <urn:x> ?p ?o } GROUP BY (<urn:x>) ORDER BY DESC((<urn:x>)) } "
+        "FILTER(<urn:x> != <urn:y>) } ORDER BY ?x"
+    )
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("1")))
+    (row,) = store.query(out)  # type: ignore[misc]
+    assert (row["x"], row["n"].value) == (ox.NamedNode("urn:x"), "1")
+
+
+def test_a_construct_template_keeps_the_variable() -> None:
+    text = "CONSTRUCT { ?x <urn:p> ?o } WHERE { ?x <urn:p> ?o }"
+    out = substitute(text, {"x": ox.NamedNode("urn:x")})
+    assert out.startswith("CONSTRUCT { ?x <urn:p> ?o } WHERE { BIND(<urn:x> AS ?x) <urn:x>")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SELECT ?y WHERE { BIND(1 AS ?x) ?s ?p ?y }", "assigns ?x itself"),
+        ("SELECT ?y WHERE { VALUES ?x { 1 } ?s ?p ?y }", "assigns ?x itself"),
+        ("CONSTRUCT WHERE { ?x ?p ?o }", "CONSTRUCT WHERE short form"),
+        ("DESCRIBE ?x", "no WHERE pattern"),
+    ],
+)
+def test_what_cannot_be_substituted_is_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(QueryError, match=re.escape(message)):
+        substitute(text, {"x": ox.Literal("1")})
+
+
+def test_a_blank_node_cannot_be_sent_as_a_value() -> None:
+    with pytest.raises(QueryError, match="blank node"):
+        substitute("SELECT * WHERE { ?x ?p ?o }", {"x": ox.BlankNode("b")})
+
+
+def test_only_used_and_undeclared_prefixes_are_declared() -> None:
+    out = prepare("PREFIX ipo: <urn:mine#> SELECT * WHERE { ?s a ipo:Person ; skos:x ?o }")
+    assert out.startswith(f"PREFIX skos: <{PREFIXES['skos']}>\nPREFIX ipo: <urn:mine#>")
+    assert "PREFIX person:" not in out
+
+
+def test_store_positions_refer_to_the_text_as_given() -> None:
+    assert restore_position("error at 4:7: expected", 2) == "error at 2:7: expected"
+    assert restore_position("SP030: SPARQL compiler, line 5: syntax", 3) == (
+        "SP030: SPARQL compiler, line 2: syntax"
+    )
+
+
+# ----------------------------------------------------------------- the dataset of a request
+
+GRAPHS = ["urn:g1", "urn:g2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "named", "expected"),
+    [
+        ("SELECT * { ?s ?p ?o }", None, None, [("default-graph-uri", MERGE_GRAPH)]),
+        (
+            "SELECT * { GRAPH ?g { ?s ?p ?o } }",
+            None,
+            None,
+            [("default-graph-uri", MERGE_GRAPH), *(("named-graph-uri", g) for g in GRAPHS)],
+        ),
+        (
+            "SELECT * FROM <urn:g1> { GRAPH ?g { ?s ?p ?o } }",
+            None,
+            None,
+            [("default-graph-uri", "urn:g1"), ("named-graph-uri", EMPTY_GRAPH)],
+        ),
+        (
+            "SELECT * FROM <urn:other> { ?s ?p ?o }",
+            None,
+            None,
+            [("default-graph-uri", EMPTY_GRAPH)],
+        ),
+        (
+            "SELECT * FROM NAMED <urn:g2> { GRAPH ?g { ?s ?p ?o } }",
+            ["urn:g1"],
+            None,
+            [("default-graph-uri", "urn:g1"), ("named-graph-uri", "urn:g2")],
+        ),
+        (
+            "SELECT * { GRAPH ?g { ?s ?p ?o } }",
+            None,
+            ["urn:g2", "urn:x"],
+            [("default-graph-uri", EMPTY_GRAPH), ("named-graph-uri", "urn:g2")],
+        ),
+    ],
+)
+def test_the_dataset_follows_the_embedded_rules(
+    text: str,
+    default: list[str] | None,
+    named: list[str] | None,
+    expected: list[tuple[str, str]],
+) -> None:
+    assert dataset_parameters(scan(text), GRAPHS, default, named) == expected
+
+
+# ----------------------------------------------------------------- answers as they arrive
+
+
+def test_solutions_are_counted_across_chunks_and_stop_at_the_limit() -> None:
+    body = b"<results>" + b"<result><binding/></result>" * 5 + b"</results>"
+    collector = Collector("solutions", 5)
+    for i in range(0, len(body), 3):  # markers split between chunks
+        collector.add(body[i : i + 3])
+    assert collector.count == 5 and collector.body == body
+    over = Collector("solutions", 4)
+    with pytest.raises(ResultCountExceeded, match="more than 4 solutions"):
+        for i in range(0, len(body), 3):
+            over.add(body[i : i + 3])
+
+
+def test_statements_are_counted_by_their_end() -> None:
+    body = b'<urn:s> <urn:p> "a.b\\n" .\n<urn:s> <urn:p> <urn:o> .\n'
+    collector = Collector("graph", None)
+    collector.add(body)
+    assert collector.count == 2
+
+
+# ----------------------------------------------------------------- credentials
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """A reverse proxy that asks for HTTP Basic credentials, in front of a store."""
+
+    target = ""
+    credentials = ""
+
+    def _forward(self) -> None:
+        expected = "Basic " + base64.b64encode(self.credentials.encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="store"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
+        request = urllib.request.Request(
+            self.target + self.path, data=body, headers=headers, method=self.command
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, data, reply = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, data, reply = error.code, error.read(), error.headers
+        self.send_response(status)
+        for key in ("Content-Type", "Server"):
+            if reply.get(key):
+                self.send_header(key, reply[key])
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxied_store(oxigraph_factory: Callable[[], StoreServer]) -> Iterator[str]:
+    """An Oxigraph server behind a proxy that wants ``kg:s3cret-pw``; yields the proxy's URL."""
+    server = oxigraph_factory()
+    handler = type(
+        "Proxy",
+        (_Proxy,),
+        {"target": server.query.removesuffix("/query"), "credentials": "kg:s3cret-pw"},
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_credentials_come_from_the_environment_and_are_never_shown(
+    proxied_store: str,
+    conforming_project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["publish", "--root", str(conforming_project), "--store", proxied_store + "/query"]
+    args += ["--store-update", proxied_store + "/update", "--store-gsp", proxied_store + "/store"]
+    assert main(args) == 2  # no credentials
+    assert "refused the query (401): check KG_STORE_USER and KG_STORE_PASSWORD" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("KG_STORE_USER", "kg")
+    monkeypatch.setenv("KG_STORE_PASSWORD", "wrong-pw")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "(401)" in err and "wrong-pw" not in err
+    monkeypatch.setenv("KG_STORE_PASSWORD", "s3cret-pw")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "publication 1 is live" in err and "s3cret-pw" not in err
+    assert (
+        main(["stats", "--root", str(conforming_project), "--store", proxied_store + "/query"]) == 0
+    )
+    assert "s3cret-pw" not in capsys.readouterr().out
