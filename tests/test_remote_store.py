@@ -30,6 +30,7 @@ from kg.remote_store import (
     MERGE_GRAPH,
     Collector,
     ResultCountExceeded,
+    confine,
     dataset_parameters,
     prepare,
     restore_position,
@@ -112,6 +113,15 @@ def test_only_used_and_undeclared_prefixes_are_declared() -> None:
     out = prepare("PREFIX ipo: <urn:mine#> SELECT * WHERE { ?s a ipo:Person ; skos:x ?o }")
     assert out.startswith(f"PREFIX skos: <{PREFIXES['skos']}>\nPREFIX ipo: <urn:mine#>")
     assert "PREFIX person:" not in out
+
+
+def test_the_dataset_goes_with_the_request_only() -> None:
+    text = "SELECT * FROM <urn:g1>\nFROM NAMED graph:x WHERE { GRAPH <urn:g9> { ?s ?p ?o } }"
+    out = confine(text, {"urn:g1"})
+    assert "FROM" not in out and "graph:x" not in out
+    assert out.index("WHERE") == text.index("WHERE")  # positions kept
+    assert "GRAPH <urn:g9> { FILTER(false) ?s ?p ?o }" in out
+    assert confine("SELECT * { GRAPH <urn:g1> { ?s ?p ?o } }", {"urn:g1"}).count("FILTER") == 0
 
 
 def test_store_positions_refer_to_the_text_as_given() -> None:

@@ -62,6 +62,7 @@ from kg.remote_store import (
     check_query,
     check_response,
     dataset_parameters,
+    named_in,
     parse_answer,
     prepare,
     scan,
@@ -153,14 +154,14 @@ class RemotePool:
         assert client is not None, "RemotePool.start() was not awaited"
         publication = self.store.publication
         shape = scan(job.text)
-        try:
-            values = {name: parse_term(term) for name, term in job.substitutions}
-            text = prepare(job.text, values)
-        except (QueryError, ValueError) as exc:
-            raise QueryEvaluationError(str(exc)) from exc
         params = dataset_parameters(
             shape, list(publication.graphs), job.default_graphs, job.named_graphs
         )
+        try:
+            values = {name: parse_term(term) for name, term in job.substitutions}
+            text = prepare(job.text, values, named_in(params))
+        except (QueryError, ValueError) as exc:
+            raise QueryEvaluationError(str(exc)) from exc
         params += self.store.info.extra_parameters(self.timeout)
         kind = shape.kind
         collector = Collector(kind, job.max_results)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -387,11 +387,16 @@ def _pattern_start(sig: Sequence[re.Match[str]]) -> int | None:
     return None
 
 
-def prepare(text: str, values: Mapping[str, Term] | None = None) -> str:
+def prepare(
+    text: str,
+    values: Mapping[str, Term] | None = None,
+    named: Collection[str] | None = None,
+) -> str:
     """The text sent to the store for ``text``: values substituted, the rewriting pass,
-    the project's prefixes that it uses (and does not declare itself) declared first."""
+    the dataset left to the request (:func:`confine`), the project's prefixes that it uses
+    (and does not declare itself) declared first."""
     body = substitute(text, values) if values else text
-    body = optimize(body)
+    body = confine(optimize(body), named)
     shape = scan(body)
     header = "".join(
         f"PREFIX {p}: <{ns}>\n"
@@ -399,6 +404,46 @@ def prepare(text: str, values: Mapping[str, Term] | None = None) -> str:
         if p in shape.used and p not in shape.declared
     )
     return header + body
+
+
+def confine(text: str, named: Collection[str] | None) -> str:
+    """``text`` without ``FROM``/``FROM NAMED`` clauses, and with ``GRAPH <g> { … }`` for a
+    graph outside ``named`` matching nothing (``FILTER(false)`` in its group).
+
+    The front sends the whole dataset with the request (:func:`dataset_parameters`, which
+    reads the query's own clauses first); Virtuoso would let the query's ``FROM`` win over
+    the request (SPARQL 1.1 Protocol §2.1.4 says the opposite), and answers ``GRAPH <g>``
+    for a graph outside ``named-graph-uri`` from its own graph or the default graph (both
+    measured). The clauses are blanked with spaces, so positions in the text stay.
+    """
+    if "FROM" not in text.upper() and "GRAPH" not in text.upper():
+        return text
+    sig = [m for m in tokens(text) if m.lastgroup not in ("ws", "comment")]
+    declared: dict[str, str] = {}
+    edits: list[tuple[int, int, str]] = []
+    for i, m in enumerate(sig):
+        if m.lastgroup != "word":
+            continue
+        word = m.group().upper()
+        if word == "PREFIX" and i + 2 < len(sig) and sig[i + 2].lastgroup == "iri":
+            declared[sig[i + 1].group().rstrip(":")] = sig[i + 2].group()[1:-1]
+        elif word == "FROM" and i + 1 < len(sig):
+            last = i + 2 if sig[i + 1].group().upper() == "NAMED" else i + 1
+            if last < len(sig) and sig[last].lastgroup in ("iri", "pname"):
+                begin, end = m.start(), sig[last].end()
+                edits.append((begin, end, re.sub(r"[^\n]", " ", text[begin:end])))
+        elif word == "GRAPH" and named is not None and i + 2 < len(sig):
+            graph = _iri_of(sig[i + 1], declared)
+            if graph is not None and graph not in named and sig[i + 2].group() == "{":
+                opening = sig[i + 2].end()  # a graph outside the dataset matches nothing
+                edits.append((opening, opening, " FILTER(false)"))
+    out = []
+    position = 0
+    for begin, end, replacement in edits:
+        out += [text[position:begin], replacement]
+        position = end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def header_lines(prepared: str, original_first_line: str) -> int:
@@ -442,6 +487,11 @@ def dataset_parameters(
         chosen = list(graphs) if named is None else [g for g in named if g in published]
         params += [("named-graph-uri", g) for g in chosen or [EMPTY_GRAPH]]
     return params
+
+
+def named_in(params: Sequence[tuple[str, str]]) -> set[str]:
+    """The named graphs a request's parameters name."""
+    return {value for key, value in params if key == "named-graph-uri"}
 
 
 # ----------------------------------------------------------------- answers
@@ -877,13 +927,13 @@ class RemoteStore:
             for k, v in (substitutions or {}).items()
         }
         shape = scan(query)
-        prepared = prepare(query, values)
         params = dataset_parameters(
             shape,
             list(self.publication.graphs),
             [g.value for g in default_graph] if default_graph is not None else None,
             [g.value for g in named_graphs] if named_graphs is not None else None,
         )
+        prepared = prepare(query, values, named_in(params))
         try:
             result = self._run(prepared, shape.kind, params)
         except QueryError as exc:
