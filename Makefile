@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: help install serve test lint typecheck fmt-check fmt validate pytest lock clean chromium
+.PHONY: help install serve test lint typecheck fmt-check fmt validate pytest lock clean chromium \
+        test-virtuoso virtuoso
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -47,6 +48,12 @@ pytest: $(STAMP) chromium  ## The test suite (the browser tests need Debian's Ch
 
 chromium:  ## Install Debian's Chromium for the browser tests if /usr/bin/chromium is missing
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+test-virtuoso: $(STAMP) virtuoso  ## kg serve --store and kg publish against a Virtuoso of their own
+	$(BIN)/pytest -m virtuoso tests/test_remote_virtuoso.py
+
+virtuoso:  ## Install Debian's Virtuoso (virtuoso-opensource) if virtuoso-t is missing
+	@sh benchmarks/install-virtuoso.sh
 
 lock: $(STAMP)  ## Re-pin the full dependency set into constraints.txt
 	{ echo "# Full transitive pin set (pip constraints). Regenerate with: make lock"; \
