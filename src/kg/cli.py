@@ -5,8 +5,11 @@ Subcommands: ``validate`` (SHACL §3.6 validation report, :mod:`kg.validation`,
 results in the SPARQL 1.1 Query Results CSV/JSON formats; or a named query of the
 catalogue with ``--name`` and ``--param``, :mod:`kg.named_queries`), ``queries`` (the
 catalogue of named queries), ``stats``
-(:mod:`kg.stats`), ``export`` (Turtle, TriG, N-Quads, JSON-LD; :mod:`kg.export`)
-and ``fmt`` (canonical serialisation, :mod:`kg.canonical`).
+(:mod:`kg.stats`), ``export`` (Turtle, TriG, N-Quads, JSON-LD; :mod:`kg.export`),
+``fmt`` (canonical serialisation, :mod:`kg.canonical`), ``serve`` (:mod:`kg.web`) and
+``publish`` (into a remote SPARQL store, :mod:`kg.publish`). ``query``, ``stats``,
+``export`` and ``serve`` take ``--store URL`` to work on a remote store's publication
+(:mod:`kg.remote_store`) instead of the files.
 
 Global options are built from :data:`kg.settings.SETTINGS_FIELDS` (``--root``
 ↔ ``KG_ROOT``, ``--sources-dir`` ↔ ``KG_SOURCES_DIR``) and may be given before or
@@ -519,8 +522,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NONCONFORMING
-    local = settings if not settings.remote else _embedded(settings)
-    kg = _load(local, progress)
+    kg = _load(_embedded(settings), progress)  # the files, as validated
     version = DataVersion.of_files(served_files(settings))
     store = RemoteStore(endpoints, timeout=publish.REQUEST_TIMEOUT)
     try:

@@ -71,13 +71,18 @@ from kg.query_rewrite import optimize
 from kg.settings import Settings
 
 __all__ = [
+    "CHECK_LATER",
     "EMPTY_GRAPH",
     "MANIFEST_GRAPH",
     "MERGE_GRAPH",
+    "CheckLater",
+    "Collector",
     "Endpoints",
     "Publication",
     "RemoteStore",
     "StoreInfo",
+    "confine",
+    "dataset_parameters",
     "prepare",
     "substitute",
 ]
