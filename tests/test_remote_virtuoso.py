@@ -59,8 +59,11 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 #: Named queries Virtuoso 7.2's SPARQL compiler refuses (the server answers 422).
 VIRTUOSO_CANNOT = ("commissioners-as-of", "office-holder-on-date", "office-holders")
 SQ200 = (
-    "Virtuoso 7.2's SPARQL compiler refuses commissioners-as-of, office-holder-on-date and "
-    "office-holders (SQ200 Aggregate function not allowed in context)"
+    "Virtuoso 7.2's SPARQL compiler fails on commissioners-as-of, office-holder-on-date and "
+    "office-holders: SQ200 'Aggregate function not allowed in context' for NOT EXISTS over a "
+    "subquery's aggregates, and, with OPTIONAL/!BOUND instead, SQ156 'Internal Optimized "
+    "compiler error: Bad dfe in sqlo_place_exp' as soon as a FILTER reads a variable BIND "
+    "computed from them (bisected; a FILTER on the aggregate itself works)"
 )
 DURATION = "Virtuoso stores xsd:duration as a number: chairDuration 'P1Y' comes back as '12'"
 BOOLEAN = "Virtuoso returns a computed boolean as an integer: ?conflict is 1, not true"
