@@ -26,6 +26,8 @@ import pytest
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+    from kg.store import KnowledgeGraph
+
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cli_cases"
 
@@ -272,3 +274,27 @@ def published_oxigraph(oxigraph_factory: Callable[[], StoreServer]) -> StoreServ
     server = oxigraph_factory()
     publish_project_data(server)
     return server
+
+
+# ------------------------------------------------------------ the embedded store, for comparison
+
+
+@pytest.fixture(scope="module")
+def embedded() -> KnowledgeGraph:
+    """The embedded store over the project's data: the answers a remote store must give."""
+    from kg.settings import Settings
+    from kg.store import KnowledgeGraph
+
+    return KnowledgeGraph.load(Settings.from_env(root=REPO))
+
+
+@pytest.fixture(scope="module")
+def embedded_client() -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from kg.settings import Settings
+    from kg.web.app import create_app
+
+    settings = Settings.from_env(root=REPO, query_timeout=3.0, max_results=500, workers=2)
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -237,22 +237,6 @@ def graph(virtuoso: StoreServer, published: Any) -> Iterator[RemoteKnowledgeGrap
     remote.close()
 
 
-@pytest.fixture(scope="module")
-def embedded() -> KnowledgeGraph:
-    return KnowledgeGraph.load(Settings.from_env(root=REPO))
-
-
-@pytest.fixture(scope="module")
-def embedded_client() -> Iterator[TestClient]:
-    from fastapi.testclient import TestClient
-
-    from kg.web.app import create_app
-
-    settings = Settings.from_env(root=REPO, query_timeout=3.0, max_results=500, workers=2)
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
 #: The protocol queries of the Oxigraph tests, compared with the embedded answers here too.
 __all__ = ["test_the_protocol_answers_as_embedded"]
 
