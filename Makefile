@@ -74,3 +74,14 @@ bench-deps: $(STAMP)  ## Install the benchmark's engines and load driver (pip ex
 bench: bench-deps  ## Run the benchmark (BENCH_SIZES=10000,100000[,1000000]), print the README tables
 	$(BIN)/python -m benchmarks.run --sizes $(BENCH_SIZES)
 	$(BIN)/python -m benchmarks.report
+
+# The benchmark at scale (benchmarks/README.md, "At scale"): every store at SIZE triples, one at a
+# time, niced; STORES=kg,oxigraph,... for some of them (merged into the day's result file).
+SIZE ?= 1000000
+STORES ?=
+
+.PHONY: bench-scale
+
+bench-scale: bench-deps  ## Query mix at SIZE triples (default 1000000) for each store; load, memory, q/s
+	nice -n 10 $(BIN)/python -m benchmarks.scale --size $(SIZE) $(if $(STORES),--merge --engines $(STORES),)
+	$(BIN)/python -m benchmarks.scale --report

@@ -12,7 +12,12 @@ package ``oxigraph``, after ``oxigraph load``, with ``--union-default-graph``),
 ``rdflib-endpoint`` (its ``SparqlEndpoint`` over an ``rdflib.Dataset(default_union=True)`` run
 by uvicorn, exactly as its ``serve`` command does) and ``virtuoso`` (Debian's
 ``virtuoso-opensource`` 7, a minimal ``virtuoso.ini`` written here, bulk load with
-``ld_dir``/``rdf_loader_run``).
+``ld_dir``/``rdf_loader_run``). For the scale runs (:mod:`benchmarks.scale`) also
+``kg-oxigraph`` and ``kg-virtuoso`` (each with a ``-nocache`` twin): ``kg serve --store URL`` in
+front of an Oxigraph server or a Virtuoso of its own, which ``kg publish``'s code has loaded.
+
+With ``BENCH_KG_REV`` set (the scale runs set it to ``HEAD``), ``kg`` runs from that git
+revision, extracted with ``git archive``, not from the working tree.
 
 ``python -m benchmarks.engines ENGINE FILE`` starts one engine and keeps it running until
 Ctrl-C (for trying queries by hand).
@@ -21,6 +26,7 @@ Ctrl-C (for trying queries by hand).
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
@@ -78,6 +84,82 @@ def rss_bytes(pid: int) -> int:
                 total += p.memory_full_info().pss
             except (psutil.AccessDenied, AttributeError):
                 total += p.memory_info().rss
+    return total
+
+
+def _status_kib(pid: int, field_name: str) -> int:
+    """A ``kB`` field of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``), 0 if unreadable."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_detail(pids: tuple[int, ...]) -> dict[str, float]:
+    """Memory of the process trees rooted at ``pids``, in MiB.
+
+    ``pss``: PSS summed over every process (what :func:`rss_bytes` gives); ``rss``: RSS summed
+    (counts pages shared by forked workers once per process); ``hwm``: ``VmHWM``, the kernel's
+    peak RSS over the life of each *root* process, summed over the roots (for ``kg serve`` that
+    is the process that parsed and loaded the data, before its workers were forked; for
+    Virtuoso the one process that loaded and serves).
+    """
+    pss = rss = hwm = 0
+    processes = 0
+    for pid in pids:
+        pss += rss_bytes(pid)
+        hwm += _status_kib(pid, "VmHWM") * 1024
+        try:
+            proc = psutil.Process(pid)
+            tree = [proc, *proc.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for p in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                rss += p.memory_info().rss
+                processes += 1
+    return {
+        "pss": round(pss / 2**20, 1),
+        "rss": round(rss / 2**20, 1),
+        "hwm": round(hwm / 2**20, 1),
+        "processes": processes,
+    }
+
+
+def cpu_seconds(pids: tuple[int, ...]) -> float:
+    """CPU time (user + system) of the process trees rooted at ``pids`` (live processes)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            tree = [proc, *proc.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for p in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by the whole machine (all cores, not idle, not waiting for I/O)."""
+    with contextlib.suppress(OSError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        ticks = [int(f) for f in fields[:8]]
+        busy = sum(ticks) - ticks[3] - ticks[4] - ticks[7]  # minus idle, iowait, steal
+        return busy / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def dir_bytes(path: Path) -> int:
+    """Bytes in the regular files under ``path`` (symbolic links not followed)."""
+    total = 0
+    for f in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if f.is_file() and not f.is_symlink():
+                total += f.stat().st_blocks * 512  # allocated, as du counts (sparse files)
     return total
 
 
@@ -155,9 +237,21 @@ class Running:
     ready_s: float
     rss_after_load: int
     extra: dict[str, object] = field(default_factory=dict)
+    #: further process trees that belong to the engine (the store behind a front)
+    more_pids: tuple[int, ...] = ()
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return (self.pid, *self.more_pids)
 
     def rss(self) -> int:
-        return rss_bytes(self.pid)
+        return sum(rss_bytes(pid) for pid in self.pids)
+
+    def memory(self) -> dict[str, float]:
+        return memory_detail(self.pids)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pids)
 
 
 class Engine:
@@ -201,16 +295,62 @@ class Engine:
         self.stop()
 
 
+_CHECKOUTS: dict[str, tuple[Path, str]] = {}
+
+
+def kg_checkout(rev: str) -> tuple[Path, str]:
+    """The project's files at git revision ``rev``, extracted once into a temporary directory.
+
+    With ``BENCH_KG_REV`` set, ``kg serve`` runs from such a copy (``PYTHONPATH`` puts its
+    ``src`` before the editable install), so that a benchmark measures a commit, not a working
+    tree that others may be editing. Returns the directory and the full commit hash.
+    """
+    if rev not in _CHECKOUTS:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        target = Path(tempfile.mkdtemp(prefix=f"bench-kg-{commit[:7]}-"))
+        archive = subprocess.Popen(["git", "archive", commit], cwd=ROOT, stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(target)], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            raise EngineError(f"git archive {commit} failed")
+        atexit.register(shutil.rmtree, target, ignore_errors=True)
+        _CHECKOUTS[rev] = (target, commit)
+    return _CHECKOUTS[rev]
+
+
 class KgServe(Engine):
     name = "kg"
     description = "kg serve (this project), default settings"
     extra_args: tuple[str, ...] = ()
 
+    def source(self) -> tuple[Path, dict[str, str], str]:
+        """Where ``kg`` runs from: directory, environment, and a label for the version."""
+        rev = os.environ.get("BENCH_KG_REV")
+        if not rev:
+            return ROOT, {}, "working tree"
+        where, commit = kg_checkout(rev)
+        pythonpath = os.pathsep.join(
+            p for p in (str(where / "src"), os.environ.get("PYTHONPATH", "")) if p
+        )
+        return where, {"PYTHONPATH": pythonpath}, f"commit {commit[:10]}"
+
     def available(self) -> str | None:
         exe = BIN / "kg"
         if not exe.exists():
             return f"{exe} not found"
-        out = subprocess.run([str(exe), "serve", "--help"], capture_output=True, text=True)
+        cwd, env, _ = self.source()
+        out = subprocess.run(
+            [str(exe), "serve", "--help"],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, **env},
+        )
         if out.returncode != 0:
             return "kg serve is not available: " + (out.stderr.strip().splitlines() or ["?"])[-1]
         return None
@@ -218,7 +358,8 @@ class KgServe(Engine):
     def version(self) -> str:
         import pyoxigraph
 
-        return f"kg {metadata.version('kg')} (pyoxigraph {pyoxigraph.__version__})"
+        where = self.source()[2]
+        return f"kg {metadata.version('kg')}, {where} (pyoxigraph {pyoxigraph.__version__})"
 
     def command(self, port: int, data: Path | None) -> list[str]:
         cmd = [str(BIN / "kg"), "serve", "--host", HOST, "--port", str(port)]
@@ -233,9 +374,10 @@ class KgServe(Engine):
         port = free_port()
         log = work / "kg.log"
         url = f"http://{HOST}:{port}/sparql"
+        cwd, env, _ = self.source()
         t0 = time.perf_counter()
-        self.proc = _launch(self.command(port, data), log, cwd=ROOT)
-        _wait_ready(url, self.proc, log, limit_s=600)
+        self.proc = _launch(self.command(port, data), log, cwd=cwd, env=env)
+        _wait_ready(url, self.proc, log, limit_s=1800)
         ready = time.perf_counter() - t0
         extra: dict[str, object] = {"log": _tail(log, 15)}
         match = re.search(r"ready in ([0-9.]+) s", _tail(log, 200))
@@ -270,14 +412,17 @@ class OxigraphServer(Engine):
         log = work / "oxigraph.log"
         t0 = time.perf_counter()
         with log.open("ab") as fh:
-            done = subprocess.run(
+            loader = subprocess.Popen(
                 [str(self.exe()), "load", "--location", str(db), "--file", str(data)],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
             )
-        if done.returncode != 0:
+            _, status, usage = os.wait4(loader.pid, 0)
+            loader.returncode = os.waitstatus_to_exitcode(status)
+        if loader.returncode != 0:
             raise EngineError(f"oxigraph load failed; log {log}:\n{_tail(log)}")
         load = time.perf_counter() - t0
+        load_peak = usage.ru_maxrss * 1024  # kB on Linux
         port = free_port()
         url = f"http://{HOST}:{port}/query"
         cmd = [
@@ -294,7 +439,6 @@ class OxigraphServer(Engine):
         self.proc = _launch(cmd, log, cwd=work)
         _wait_ready(url, self.proc, log, limit_s=120)
         ready = time.perf_counter() - t0
-        size = sum(f.stat().st_size for f in db.rglob("*") if f.is_file())
         return Running(
             self.name,
             url,
@@ -302,7 +446,7 @@ class OxigraphServer(Engine):
             load,
             ready,
             rss_bytes(self.proc.pid),
-            {"disk_bytes": size},
+            {"disk_bytes": dir_bytes(db), "load_peak_rss_mib": round(load_peak / 2**20, 1)},
         )
 
 
@@ -402,8 +546,8 @@ MaxVectorSize = 1000000
 AdjustVectorSize = 0
 ThreadsPerQuery = 2
 AsyncQueueMaxThreads = 10
-NumberOfBuffers = 170000
-MaxDirtyBuffers = 130000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty_buffers}
 
 [HTTPServer]
 ServerPort = {host}:{http_port}
@@ -442,9 +586,15 @@ class Virtuoso(Engine):
         "default graph = union of all graphs"
     )
 
+    #: 8 KiB pages of Virtuoso's buffer pool: 170,000 (1.3 GiB) unless ``BENCH_VIRTUOSO_BUFFERS``
+    #: says otherwise (the scale runs give it enough to hold the whole database)
+    DEFAULT_BUFFERS = 170_000
+
     def __init__(self, workdir: Path | None = None) -> None:
         super().__init__(workdir)
         self.sql_port = 0
+        self.base_url = ""
+        self.buffers = int(os.environ.get("BENCH_VIRTUOSO_BUFFERS", self.DEFAULT_BUFFERS))
 
     def available(self) -> str | None:
         for exe in ("virtuoso-t", "isql-vt"):
@@ -476,21 +626,29 @@ class Virtuoso(Engine):
             raise EngineError(f"isql failed: {sql}\n{out.stdout}\n{out.stderr}")
         return out.stdout
 
-    def start(self, data: Path) -> Running:
+    def start(self, data: Path | None) -> Running:
+        """Virtuoso with ``data`` bulk-loaded, or with an empty database if ``data`` is None."""
         work = self._fresh_dir()
         data_dir = work / "load"
         data_dir.mkdir()
-        # the bulk loader reads from a directory it is allowed to; a link keeps the file in place
-        target = data_dir / data.name
-        try:
-            target.symlink_to(data.resolve())
-        except OSError:
-            shutil.copy(data, target)
+        if data is not None:
+            # the bulk loader reads from a directory it is allowed to; a link keeps the file
+            target = data_dir / data.name
+            try:
+                target.symlink_to(data.resolve())
+            except OSError:
+                shutil.copy(data, target)
         self.sql_port, http_port = free_port(), free_port()
         ini = work / "virtuoso.ini"
         ini.write_text(
             _VIRTUOSO_INI.format(
-                dir=work, data_dir=data_dir, host=HOST, sql_port=self.sql_port, http_port=http_port
+                dir=work,
+                data_dir=data_dir,
+                host=HOST,
+                sql_port=self.sql_port,
+                http_port=http_port,
+                buffers=self.buffers,
+                dirty_buffers=self.buffers * 3 // 4,
             )
         )
         log = work / "stdout.log"
@@ -507,25 +665,288 @@ class Virtuoso(Engine):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        t_load = time.perf_counter()
-        fallback_graph = "urn:bench:default"
-        self.isql(f"ld_dir('{data_dir}', '{data.name}', '{fallback_graph}');")
-        self.isql("rdf_loader_run();")
-        self.isql("checkpoint;")
-        load = time.perf_counter() - t_load
-        errors = self.isql(
-            "SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;"
-        )
-        if data.name in errors:
-            raise EngineError(f"Virtuoso bulk load reported an error:\n{errors}")
+        load = None
+        if data is not None:
+            t_load = time.perf_counter()
+            fallback_graph = "urn:bench:default"
+            self.isql(f"ld_dir('{data_dir}', '{data.name}', '{fallback_graph}');")
+            self.isql("rdf_loader_run();")
+            self.isql("checkpoint;")
+            load = time.perf_counter() - t_load
+            errors = self.isql(
+                "SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;"
+            )
+            if data.name in errors:
+                raise EngineError(f"Virtuoso bulk load reported an error:\n{errors}")
         url = f"http://{HOST}:{http_port}/sparql"
+        self.base_url = f"http://{HOST}:{http_port}"
         _wait_ready(url, self.proc, log, limit_s=60)
         ready = time.perf_counter() - t0
-        return Running(self.name, url, self.proc.pid, load, ready, rss_bytes(self.proc.pid))
+        return Running(
+            self.name,
+            url,
+            self.proc.pid,
+            load,
+            ready,
+            rss_bytes(self.proc.pid),
+            {"disk_bytes": self.disk_bytes(), "buffers": self.buffers},
+        )
+
+    def disk_bytes(self) -> int:
+        if self.dir is None:
+            return 0
+        return sum(
+            dir_bytes(f) if f.is_dir() else f.stat().st_blocks * 512
+            for f in self.dir.iterdir()
+            if f.name.startswith("virtuoso") and not f.is_symlink()
+        )
+
+
+# -------------------------------------------------------------------------------------------
+# kg serve in front of a remote store (kg serve --store URL), the store loaded by kg publish
+
+_PUBLISH = r"""
+import json, sys, time
+from pathlib import Path
+from kg import publish
+from kg.dataset import parse_file, parse_ontology
+from kg.query_service import DataVersion
+from kg.remote_store import Endpoints, RemoteStore
+from kg.settings import EMBEDDED, Settings
+from kg.store import KnowledgeGraph, served_files
+
+data, query, update, gsp = sys.argv[1:5]
+t0 = time.perf_counter()
+settings = Settings.from_env(data=(Path(data),), store=query, store_update=update, store_gsp=gsp)
+local = Settings.from_env(data=(Path(data),), store=EMBEDDED)
+# what kg publish does after validating (kg publish has no --skip-validation)
+graph = KnowledgeGraph.from_parsed([*parse_ontology(local), parse_file(Path(data))])
+parsed = time.perf_counter() - t0
+version = DataVersion.of_files(served_files(local))
+store = RemoteStore(Endpoints.from_settings(settings), timeout=publish.REQUEST_TIMEOUT)
+say = lambda msg: print(msg, file=sys.stderr, flush=True)
+report = publish.publish(
+    graph, store, version=version.digest, modified=version.modified, progress=say,
+    accept_changes=True,
+)
+store.close()
+print(json.dumps({
+    "parse_s": parsed, "publish_s": report.seconds, "switch_s": report.switch_seconds,
+    "method": report.method, "graphs": report.graphs, "triples": report.triples,
+    "quads": report.quads, "changes": len(report.changes),
+}), flush=True)
+"""
+
+
+class KgFront(KgServe):
+    """``kg serve --store URL`` in front of a store of its own, loaded with ``kg publish``.
+
+    Load time is the publication (parse the file, stage every graph and the merge, read them
+    back, switch); memory and disk are those of the store and the front together.
+    """
+
+    backend_name = ""
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        super().__init__(workdir)
+        self.backend: Engine | None = None
+
+    def available(self) -> str | None:
+        why = super().available()
+        if why:
+            return why
+        cwd, env, _ = self.source()
+        out = subprocess.run(
+            [str(BIN / "kg"), "serve", "--help"],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, **env},
+        )
+        if "--store" not in out.stdout:
+            return "kg serve has no --store option (a remote store) in this version"
+        return None
+
+    def version(self) -> str:
+        return f"{super().version()} in front of {self.backend_version()}"
+
+    def backend_version(self) -> str:
+        raise NotImplementedError
+
+    def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
+        """The empty store: its :class:`Running`, the publish endpoints and the credentials."""
+        raise NotImplementedError
+
+    def backend_disk(self) -> int:
+        raise NotImplementedError
+
+    def start(self, data: Path | None) -> Running:
+        if data is None:
+            raise EngineError("a front needs data to publish")
+        store, endpoints, credentials = self.start_backend()
+        work = self._fresh_dir()
+        cwd, env, _ = self.source()
+        env = {**env, **credentials}
+        log = work / "publish.log"
+        t0 = time.perf_counter()
+        with log.open("ab") as fh:
+            publisher = subprocess.Popen(
+                [
+                    str(BIN / "python"),
+                    "-c",
+                    _PUBLISH,
+                    str(data.resolve()),
+                    endpoints["query"],
+                    endpoints["update"],
+                    endpoints["gsp"],
+                ],
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env={**os.environ, **env},
+            )
+            _, status, usage = os.wait4(publisher.pid, 0)
+            publisher.returncode = os.waitstatus_to_exitcode(status)
+        load = time.perf_counter() - t0
+        if publisher.returncode != 0:
+            raise EngineError(f"publishing failed; log {log}:\n{_tail(log)}")
+        report: dict[str, object] = {}
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and "publish_s" in line:
+                report = json.loads(line)
+        port = free_port()
+        url = f"http://{HOST}:{port}/sparql"
+        cmd = [str(BIN / "kg"), "serve", "--host", HOST, "--port", str(port)]
+        cmd += ["--query-timeout", str(QUERY_TIMEOUT_S), "--store", endpoints["query"]]
+        cmd += list(self.extra_args)
+        t1 = time.perf_counter()
+        self.proc = _launch(cmd, work / "kg.log", cwd=cwd, env=env)
+        _wait_ready(url, self.proc, work / "kg.log", limit_s=600)
+        front_ready = time.perf_counter() - t1
+        return Running(
+            self.name,
+            url,
+            self.proc.pid,
+            load,
+            store.ready_s + load + front_ready,
+            rss_bytes(self.proc.pid) + rss_bytes(store.pid),
+            {
+                "disk_bytes": self.backend_disk(),
+                "load_peak_rss_mib": round(usage.ru_maxrss / 2**10, 1),
+                "publish": report,
+                "front_ready_s": round(front_ready, 3),
+                "store_ready_s": round(store.ready_s, 3),
+            },
+            more_pids=(store.pid,),
+        )
+
+    def stop(self) -> None:
+        super().stop()
+        if self.backend is not None:
+            self.backend.stop()
+            self.backend = None
+
+
+class _OxigraphStore(OxigraphServer):
+    """Oxigraph's server, read-write and empty (for kg publish); no union default graph."""
+
+    def start(self, data: Path | None) -> Running:
+        work = self._fresh_dir()
+        db = work / "db"
+        port = free_port()
+        url = f"http://{HOST}:{port}/query"
+        cmd = [str(self.exe()), "serve", "--location", str(db), "--bind", f"{HOST}:{port}"]
+        cmd += ["--timeout-s", str(QUERY_TIMEOUT_S)]
+        t0 = time.perf_counter()
+        self.proc = _launch(cmd, work / "oxigraph.log", cwd=work)
+        _wait_ready(url, self.proc, work / "oxigraph.log", limit_s=120)
+        self.base_url = f"http://{HOST}:{port}"
+        self.db = db
+        ready = time.perf_counter() - t0
+        return Running(self.name, url, self.proc.pid, None, ready, rss_bytes(self.proc.pid))
+
+
+class KgFrontOxigraph(KgFront):
+    name = "kg-oxigraph"
+    description = (
+        "kg serve --store in front of Oxigraph's server (oxigraph serve, RocksDB), "
+        "loaded by kg publish (Graph Store Protocol), default settings"
+    )
+
+    def available(self) -> str | None:
+        return _OxigraphStore().available() or super().available()
+
+    def backend_version(self) -> str:
+        return _OxigraphStore().version()
+
+    def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
+        backend = _OxigraphStore(self.base)
+        self.backend = backend
+        running = backend.start(None)
+        base = backend.base_url
+        endpoints = {"query": f"{base}/query", "update": f"{base}/update", "gsp": f"{base}/store"}
+        return running, endpoints, {}
+
+    def backend_disk(self) -> int:
+        backend = self.backend
+        return dir_bytes(backend.db) if isinstance(backend, _OxigraphStore) else 0
+
+
+class KgFrontOxigraphNoCache(KgFrontOxigraph):
+    name = "kg-oxigraph-nocache"
+    description = "the same with the front's result cache off (--cache-bytes 0)"
+    extra_args = ("--cache-bytes", "0")
+
+
+class KgFrontVirtuoso(KgFront):
+    name = "kg-virtuoso"
+    description = (
+        "kg serve --store in front of Virtuoso (the benchmark's virtuoso.ini), loaded by "
+        "kg publish (Graph Store Protocol, user dba), default settings"
+    )
+
+    def available(self) -> str | None:
+        return Virtuoso().available() or super().available()
+
+    def backend_version(self) -> str:
+        return Virtuoso().version()
+
+    def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
+        backend = Virtuoso(self.base)
+        self.backend = backend
+        running = backend.start(None)
+        base = backend.base_url
+        endpoints = {
+            "query": f"{base}/sparql",
+            "update": f"{base}/sparql-auth",
+            "gsp": f"{base}/sparql-graph-crud-auth",
+        }
+        return running, endpoints, {"KG_STORE_USER": "dba", "KG_STORE_PASSWORD": "dba"}
+
+    def backend_disk(self) -> int:
+        backend = self.backend
+        return backend.disk_bytes() if isinstance(backend, Virtuoso) else 0
+
+
+class KgFrontVirtuosoNoCache(KgFrontVirtuoso):
+    name = "kg-virtuoso-nocache"
+    description = "the same with the front's result cache off (--cache-bytes 0)"
+    extra_args = ("--cache-bytes", "0")
 
 
 ENGINES: dict[str, type[Engine]] = {
-    e.name: e for e in (KgServe, KgServeNoCache, OxigraphServer, RdflibEndpoint, Virtuoso)
+    e.name: e
+    for e in (
+        KgServe,
+        KgServeNoCache,
+        OxigraphServer,
+        RdflibEndpoint,
+        Virtuoso,
+        KgFrontOxigraph,
+        KgFrontOxigraphNoCache,
+        KgFrontVirtuoso,
+        KgFrontVirtuosoNoCache,
+    )
 }
 
 

@@ -44,7 +44,15 @@ from typing import Any
 import aiohttp
 
 from benchmarks import generate
-from benchmarks.engines import ENGINES, QUERY_TIMEOUT_S, Engine, EngineError, KgServe, Running
+from benchmarks.engines import (
+    ENGINES,
+    QUERY_TIMEOUT_S,
+    Engine,
+    EngineError,
+    KgServe,
+    Running,
+    machine_busy_seconds,
+)
 from benchmarks.mix import Query, load
 
 HERE = Path(__file__).resolve().parent
@@ -232,10 +240,14 @@ class LevelStats:
                 "mean_ms": _ms(statistics.fmean(values) if values else None),
                 "max_ms": _ms(max(values) if values else None),
             }
+        every = [v for values in self.samples.values() for v in values]
         return {
             "concurrency": self.concurrency,
             "elapsed_s": round(self.elapsed, 3),
             "ok": ok,
+            "mix_p50_ms": _ms(percentile(every, 0.50)),
+            "mix_p95_ms": _ms(percentile(every, 0.95)),
+            "mix_p99_ms": _ms(percentile(every, 0.99)),
             "errors": sum(self.errors.values()),
             "timeouts": sum(self.timeouts.values()),
             "throughput_qps": round(ok / self.elapsed, 3) if self.elapsed else 0.0,
@@ -323,17 +335,26 @@ async def check_answers(url: str, mix: list[Query], timeout: float) -> dict[str,
 
 
 class RssSampler:
-    """Samples the engine's resident memory every half second; keeps the peak."""
+    """Samples the engine's memory every half second; keeps the peaks.
+
+    ``peak`` is the largest PSS sum (bytes), ``peak_rss`` the largest RSS sum (MiB).
+    """
 
     def __init__(self, running: Running) -> None:
         self.running = running
         self.peak = running.rss_after_load
+        self.peak_rss = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def _sample(self) -> None:
+        detail = self.running.memory()
+        self.peak = max(self.peak, int(detail["pss"] * 2**20))
+        self.peak_rss = max(self.peak_rss, detail["rss"])
+
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
-            self.peak = max(self.peak, self.running.rss())
+            self._sample()
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -342,7 +363,7 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self.running.rss())
+        self._sample()
 
 
 # -------------------------------------------------------------------------------------------
@@ -358,6 +379,7 @@ def bench_engine(
     max_duration: float,
     timeout: float,
     log: Any,
+    check_timeout: float = 120.0,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"description": engine.description}
     why = engine.available()
@@ -382,10 +404,11 @@ def bench_engine(
             ready_s=round(running.ready_s, 3),
             rss_mib_after_load=round(running.rss_after_load / 2**20, 1),
             memory_measure="pss",
+            memory_after_load=running.memory(),
             **{k: v for k, v in running.extra.items() if k != "log"},
         )
         with RssSampler(running) as rss:
-            answers = asyncio.run(check_answers(running.url, mix, max(timeout, 120)))
+            answers = asyncio.run(check_answers(running.url, mix, max(timeout, check_timeout)))
             result["quads_loaded"] = answers.pop("_quads", None)
             result["answers"] = answers
             failed = [name for name, a in answers.items() if "error" in a]
@@ -397,15 +420,24 @@ def bench_engine(
             asyncio.run(run_level(running.url, mix, 1, 0, max_duration, timeout))  # warm-up round
             result["levels"] = {}
             for c in levels:
+                busy0, engine0 = machine_busy_seconds(), running.cpu()
                 stats = asyncio.run(run_level(running.url, mix, c, duration, max_duration, timeout))
                 level = stats.as_dict(mix)
+                # CPU that neither the engine nor the driver used: other work on the machine
+                engine_cpu = running.cpu() - engine0
+                other = machine_busy_seconds() - busy0 - engine_cpu - stats.client_cpu_s
+                level["engine_cpu_s"] = round(engine_cpu, 2)
+                level["other_cpu_cores"] = round(max(0.0, other) / stats.elapsed, 2)
                 result["levels"][str(c)] = level
                 log(
                     f"    c={c:<3d} {level['throughput_qps']:9.1f} q/s  ok {level['ok']:6d}  "
                     f"errors {level['errors']}  timeouts {level['timeouts']}  "
-                    f"({level['elapsed_s']:.0f} s)"
+                    f"({level['elapsed_s']:.0f} s; other work on the machine "
+                    f"{level['other_cpu_cores']:.2f} cores)"
                 )
         result["rss_mib_peak"] = round(rss.peak / 2**20, 1)
+        result["rss_sum_mib_peak"] = rss.peak_rss
+        result["memory_at_end"] = running.memory()  # its "hwm" is the peak over the whole life
     return result
 
 

@@ -214,3 +214,70 @@ def test_truncated_answers_are_caught() -> None:
     assert not run.looks_complete(
         describe, b"<x:y> <x:p> <x:o> .\n<x:y> <x:p> The SPARQL operation"
     )
+
+
+def test_scale_report_renders_a_result(tmp_path: Path) -> None:
+    from benchmarks import scale
+
+    level = {
+        "throughput_qps": 12.5,
+        "errors": 0,
+        "timeouts": 1,
+        "mix_p50_ms": 1.0,
+        "mix_p95_ms": 20.0,
+        "mix_p99_ms": 300.0,
+        "other_cpu_cores": 0.1,
+        "queries": {
+            q.name: {"p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0, "errors": 0, "timeouts": 0}
+            for q in QUERIES
+        },
+    }
+    result = {
+        "kind": "scale",
+        "date": "2026-01-01",
+        "machine": {"cpu": "cpu", "cores": 2, "ram_gib": 1, "os": "os", "python": "3"},
+        "data": {"requested": 1_000_000, "quads": 10, "triples": 10, "graphs": 1, "bytes": 2**20},
+        "settings": {
+            "concurrency": [1, 8],
+            "duration_s": 1,
+            "max_duration_s": 2,
+            "timeout_s": 3,
+            "queries": [q.name for q in QUERIES],
+        },
+        "engines": {
+            "virtuoso": {
+                "load_s": 6.1,
+                "ready_s": 8.0,
+                "disk_bytes": 3 * 2**20,
+                "rss_mib_after_load": 100.0,
+                "rss_mib_peak": 150.0,
+                "memory_at_end": {"hwm": 160.0},
+                "levels": {"1": level, "8": level},
+            },
+            "kg": {
+                "ready_s": 16.0,
+                "rss_mib_after_load": 1000.0,
+                "rss_mib_peak": 2000.0,
+                "memory_at_end": {"hwm": 1500.0},
+                "levels": {"1": level, "8": level},
+            },
+            "kg-virtuoso": {
+                "failed": "publishing failed; log x:\n  File y\n"
+                "kg.errors.StoreUnavailable: cannot reach the store (Receive buffer too long)"
+            },
+        },
+        "agreement": {
+            q.name: {"rows": {"kg": 1, "virtuoso": 1}, "counts_agree": True, "digests_agree": True}
+            for q in QUERIES
+        },
+    }
+    path = tmp_path / "r.json"
+    path.write_text(__import__("json").dumps(result))
+    text = scale.render([path])
+    assert "| kg | 1M | 16.0* | in memory | 1,000 | 2,000 | 1,500 | 12.5 | 12.5 |" in text
+    assert "| virtuoso | 1M | 6.1 | 3 | 100 | 150 | 160 |" in text
+    assert (
+        "not measured: publishing failed: kg.errors.StoreUnavailable: cannot reach the store "
+        "(Receive buffer too long)" in text
+    )
+    assert scale.interference(result["engines"]["kg"]) == 0.1  # type: ignore[arg-type]
