@@ -366,6 +366,31 @@ def per_query_table(results: list[dict[str, Any]], c: int) -> list[str]:
     return lines
 
 
+def first_run_table(results: list[dict[str, Any]]) -> list[str]:
+    """Each query's first execution, alone (the check round; for kg with cache: a miss)."""
+    columns = []
+    for r in results:
+        size = f"{r['data']['requested'] / 1e6:g}M"
+        for name in _stores(r):
+            if "answers" in r["engines"][name]:
+                columns.append((f"{name} {size}", r["engines"][name]["answers"]))
+    lines = [
+        "| query (first run alone, ms) | " + " | ".join(n for n, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for q in results[0]["settings"]["queries"]:
+        cells = []
+        for _, answers in columns:
+            a = answers.get(q, {})
+            if "ms" in a:
+                cells.append(_fmt(a["ms"], 2))
+            else:
+                error = a.get("error", "")
+                cells.append("timeout" if "timeout" in error or "cancelled" in error else "error")
+        lines.append(f"| {q} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render(paths: list[Path]) -> str:
     results = [json.loads(p.read_text()) for p in paths]
     if not results:
@@ -386,7 +411,8 @@ def render(paths: list[Path]) -> str:
             f"{s['duration_s']:.0f}–{s['max_duration_s']:.0f} s per level, timeout "
             f"{s['timeout_s']:.0f} s"
         )
-    lines += ["", *scale_table(results), "", *per_query_table(results, 1), ""]
+    lines += ["", *scale_table(results), "", *first_run_table(results), ""]
+    lines += [*per_query_table(results, 1), ""]
     lines += [*per_query_table(results, 8), ""]
     for r in results:
         names = [n for n in _stores(r) if "answers" in r["engines"][n]]
