@@ -50,7 +50,7 @@ chromium:  ## Install Debian's Chromium for the browser tests if /usr/bin/chromi
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 test-virtuoso: $(STAMP) virtuoso  ## kg serve --store and kg publish against a Virtuoso of their own
-	$(BIN)/pytest -m virtuoso tests/test_remote_virtuoso.py
+	$(BIN)/pytest -m virtuoso tests/test_remote_virtuoso.py tests/test_remote_many_graphs.py
 
 virtuoso:  ## Install Debian's Virtuoso (virtuoso-opensource) if virtuoso-t is missing
 	@sh benchmarks/install-virtuoso.sh

@@ -65,6 +65,7 @@ from kg.remote_store import (
     named_in,
     parse_answer,
     prepare,
+    request_fields,
     scan,
     unavailable,
 )
@@ -162,7 +163,6 @@ class RemotePool:
             text = prepare(job.text, values, named_in(params))
         except (QueryError, ValueError) as exc:
             raise QueryEvaluationError(str(exc)) from exc
-        params += self.store.info.extra_parameters(self.timeout)
         kind = shape.kind
         collector = Collector(kind, job.max_results)
         url = self.store.endpoints.query
@@ -171,7 +171,7 @@ class RemotePool:
                 async with client.stream(
                     "POST",
                     url,
-                    data=_form([("query", text), *params]),
+                    data=_form(request_fields(self.store.info, text, params, self.timeout)),
                     headers={"Accept": GRAPH_ACCEPT if kind == "graph" else SELECT_ACCEPT},
                 ) as response:
                     if response.status_code >= 300:

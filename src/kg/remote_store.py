@@ -84,7 +84,9 @@ __all__ = [
     "confine",
     "dataset_parameters",
     "prepare",
+    "request_fields",
     "substitute",
+    "with_dataset",
 ]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -499,6 +501,80 @@ def named_in(params: Sequence[tuple[str, str]]) -> set[str]:
     return {value for key, value in params if key == "named-graph-uri"}
 
 
+_MODIFIERS: Final = frozenset(("GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"))
+
+
+def _dataset_position(text: str) -> int:
+    """Where the dataset clauses of ``text`` go (SPARQL 1.1 Query §16: ``DatasetClause*``
+    right before the ``WhereClause``; for a ``DESCRIBE`` without one, before its solution
+    modifiers or at the end)."""
+    sig = [m for m in tokens(text) if m.lastgroup not in ("ws", "comment")]
+    form = ""
+    braces = parens = 0
+    template = False  # a CONSTRUCT template has been passed
+    for m in sig:
+        kind, value = m.lastgroup, m.group()
+        if kind == "word" and not form:
+            if value.upper() in _FORMS:
+                form = value.upper()
+            continue
+        if not form:
+            continue
+        top = braces == 0 and parens == 0
+        if kind == "word" and top:
+            word = value.upper()
+            if word == "WHERE" or (form == "DESCRIBE" and word in _MODIFIERS):
+                return m.start()
+        elif kind == "open" and value == "(":
+            parens += 1
+        elif kind == "close" and value == ")":
+            parens -= 1
+        elif kind == "open" and value == "{":
+            if top and (form != "CONSTRUCT" or template):
+                return m.start()
+            braces += 1
+        elif kind == "close" and value == "}":
+            braces -= 1
+            if braces == 0 and parens == 0 and form == "CONSTRUCT":
+                template = True
+    return len(text)
+
+
+def with_dataset(text: str, params: Sequence[tuple[str, str]]) -> str:
+    """``text`` with the dataset of ``params`` (``default-graph-uri``/``named-graph-uri``)
+    written into it as ``FROM``/``FROM NAMED`` clauses (SPARQL 1.1 Query §13.2).
+
+    The same dataset (SPARQL 1.1 Protocol §2.1.4 makes the request's graphs replace the
+    query's; here there are none left in the text, :func:`confine` blanked them), for a
+    store that cannot take it as parameters: Virtuoso echoes each graph parameter as a
+    response header (about 80 bytes each), so a request naming more than about 1,300
+    graphs gets an answer whose headers no HTTP client reads (measured: httpx stops at
+    100 KiB). The clauses go on one line, so line numbers in the store's messages stay.
+    """
+    clauses = [
+        f"FROM <{g}>" if key == "default-graph-uri" else f"FROM NAMED <{g}>"
+        for key, g in params
+        if key in ("default-graph-uri", "named-graph-uri")
+    ]
+    if not clauses:
+        return text
+    at = _dataset_position(text)
+    return f"{text[:at]} {' '.join(clauses)} {text[at:]}"
+
+
+def request_fields(
+    info: StoreInfo, text: str, params: Sequence[tuple[str, str]], timeout: float
+) -> list[tuple[str, str]]:
+    """The form fields of a query request to the store: the text, its dataset (as
+    parameters, or in the text where the store needs it, :func:`with_dataset`) and the
+    parameters that make the store honour the front's limits."""
+    if info.dataset_in_text:
+        dataset = ("default-graph-uri", "named-graph-uri")
+        text = with_dataset(text, params)
+        params = [(k, v) for k, v in params if k not in dataset]
+    return [("query", text), *params, *info.extra_parameters(timeout)]
+
+
 # ----------------------------------------------------------------- answers
 
 
@@ -749,6 +825,13 @@ class StoreInfo:
     @property
     def is_oxigraph(self) -> bool:
         return self.product == "oxigraph"
+
+    @property
+    def dataset_in_text(self) -> bool:
+        """Whether queries carry their dataset as ``FROM`` clauses (:func:`with_dataset`)
+        rather than as request parameters: Virtuoso (measured: 3,000 graph parameters
+        overflow the answer's headers; 3,000 ``FROM NAMED`` clauses take 0.3 s)."""
+        return self.is_virtuoso
 
     @property
     def atomic_updates(self) -> bool:
@@ -1117,7 +1200,7 @@ class RemoteStore:
         self, text: str, kind: str, params: list[tuple[str, str]], limit: int | None = None
     ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         accept = GRAPH_ACCEPT if kind == "graph" else SELECT_ACCEPT
-        data = [("query", text), *params, *self.info.extra_parameters(self.timeout)]
+        data = request_fields(self.info, text, params, self.timeout)
         collector = Collector(kind, limit)
         deadline = time.monotonic() + self.timeout
         url = self.endpoints.query
@@ -1188,8 +1271,16 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def unavailable(url: str, exc: Exception) -> StoreUnavailable:
+def unavailable(url: str, exc: Exception) -> StoreError:
+    """The error for a request that failed below HTTP: the store cannot be reached, or (a
+    protocol error) it answered with something that is not HTTP a client can read."""
     reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ProtocolError):
+        return StoreError(
+            f"the store at {shown(url)} sent an answer that cannot be read as HTTP ({reason}); "
+            "check that the URL is the store's SPARQL endpoint (--store, KG_STORE) and look "
+            "in the store's log"
+        )
     return StoreUnavailable(
         f"cannot reach the store at {shown(url)} ({reason}); is it running, and is the URL "
         "right (--store, KG_STORE)?"
