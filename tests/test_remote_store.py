@@ -361,3 +361,37 @@ def test_credentials_come_from_the_environment_and_are_never_shown(
         main(["stats", "--root", str(conforming_project), "--store", proxied_store + "/query"]) == 0
     )
     assert "s3cret-pw" not in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------- answers that are not HTTP
+
+
+class _HugeHeaders(http.server.BaseHTTPRequestHandler):
+    """A store whose answer carries 200 KiB of headers (as Virtuoso's did, one per graph)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        for n in range(2600):
+            self.send_header(f"X-Graph-{n}", "urn:kg-test:graph/" + "x" * 60)
+        self.send_header("Content-Type", "application/sparql-results+xml")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_answer_no_client_can_read_is_a_store_error_not_unreachable() -> None:
+    from kg.errors import StoreError, StoreUnavailable
+    from kg.remote_store import Endpoints, RemoteStore
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HugeHeaders)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    store = RemoteStore(Endpoints(f"http://127.0.0.1:{httpd.server_port}/sparql"), timeout=10)
+    try:
+        with pytest.raises(StoreError, match="cannot be read as HTTP") as caught:
+            store.graph_sizes(["urn:kg-test:graph/1"])
+        assert not isinstance(caught.value, StoreUnavailable)
+    finally:
+        store.close()
+        httpd.shutdown()
