@@ -32,17 +32,22 @@ SHARED = ox.Triple(
 )
 
 
-@pytest.fixture(scope="module")
-def many_graphs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A TriG file of :data:`GRAPHS` graphs: two triples each, one of them in all."""
+def write_graphs(path: Path, offset: int = 0) -> Path:
+    """A TriG file of :data:`GRAPHS` graphs: two triples each (the value ``n + offset``), one
+    of them in all."""
     quads = []
     for n in range(GRAPHS):
         g = ox.NamedNode(f"{GRAPH}{n}")
-        quads.append(ox.Quad(ox.NamedNode(f"{SUBJECT}{n}"), SHARED.predicate, ox.Literal(n), g))
+        value = ox.Literal(n + offset)
+        quads.append(ox.Quad(ox.NamedNode(f"{SUBJECT}{n}"), SHARED.predicate, value, g))
         quads.append(ox.Quad(SHARED.subject, SHARED.predicate, SHARED.object, g))
-    path = tmp_path_factory.mktemp("many") / "many-graphs.trig"
     ox.serialize(quads, path, format=ox.RdfFormat.TRIG)
     return path
+
+
+@pytest.fixture(scope="module")
+def many_graphs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_graphs(tmp_path_factory.mktemp("many") / "many-graphs.trig")
 
 
 def _start_virtuoso(tmp: Path) -> StoreServer:
@@ -71,26 +76,30 @@ def store(
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def published(store: StoreServer, many_graphs: Path) -> tuple[Any, Any]:
-    """The file published into ``store`` by ``kg publish``'s core; (report, settings)."""
+def publish_file(store: StoreServer, path: Path) -> tuple[Any, Any]:
+    """``path`` published into ``store`` by ``kg publish``'s core; (report, settings)."""
     from kg import publish
     from kg.dataset import parse_file, parse_ontology
     from kg.remote_store import Endpoints, RemoteStore
     from kg.settings import EMBEDDED, Settings
     from kg.store import KnowledgeGraph
 
-    local = Settings.from_env(root=REPO, data=(many_graphs,), store=EMBEDDED)
-    graph = KnowledgeGraph.from_parsed([*parse_ontology(local), parse_file(many_graphs)])
-    settings: Any = store.settings(data=(many_graphs,))
+    local = Settings.from_env(root=REPO, data=(path,), store=EMBEDDED)
+    graph = KnowledgeGraph.from_parsed([*parse_ontology(local), parse_file(path)])
+    settings: Any = store.settings(data=(path,))
     remote = RemoteStore(Endpoints.from_settings(settings), timeout=600)
     try:
         report = publish.publish(
-            graph, remote, version="many-graphs", modified=datetime.now(tz=UTC), accept_changes=True
+            graph, remote, version=path.name, modified=datetime.now(tz=UTC), accept_changes=True
         )
     finally:
         remote.close()
     return report, settings
+
+
+@pytest.fixture(scope="module")
+def published(store: StoreServer, many_graphs: Path) -> tuple[Any, Any]:
+    return publish_file(store, many_graphs)
 
 
 def test_publish_counts_every_graph(published: tuple[Any, Any]) -> None:
@@ -133,3 +142,25 @@ def test_the_endpoint_answers_over_every_graph(published: tuple[Any, Any]) -> No
             headers={"Accept": "text/csv"},
         )
         assert merged.text.split() == ["n", "1"]  # the merge is a set
+
+
+def test_a_republication_of_every_graph_is_switched(
+    store: StoreServer, published: tuple[Any, Any], tmp_path: Path
+) -> None:
+    """Every graph changed: thousands of ``MOVE`` (on Virtuoso in several requests, under
+    the 'switching' manifest; one request on Oxigraph), and the new values are answered."""
+    from kg.store import RemoteKnowledgeGraph
+
+    report, settings = publish_file(store, write_graphs(tmp_path / "again.trig", offset=10_000))
+    assert (report.mode, report.changed_graphs) == ("republication", GRAPHS)
+    graph = RemoteKnowledgeGraph.connect(settings)
+    try:
+        result = graph.store.query(
+            f"SELECT (MIN(?v) AS ?low) (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s "
+            f"{SHARED.predicate} ?v FILTER(isNumeric(?v)) }} }}"
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        row = next(iter(result))
+        assert (int(row["low"].value), int(row["n"].value)) == (10_000, GRAPHS)
+    finally:
+        graph.close()

@@ -268,8 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
         "validate the data and load it into a remote SPARQL store",
         "Validate ontology and data (nothing is sent if they do not conform), then load them "
         "with their named graphs and the merge of all graphs into the remote store given by "
-        "--store: into new staging graphs first (Graph Store Protocol with --store-gsp, "
-        "else SPARQL Update), then switched in with one update request, and counted again. "
+        "--store. The first publication is loaded in place; later ones load only the graphs "
+        "that changed (by content digest, kept in the store's manifest) into new staging "
+        "graphs and switch them in with one update request; everything is counted again. "
+        "Loading: Oxigraph's bulk loader with --store-gsp on Oxigraph, else the Graph Store "
+        "Protocol with --store-gsp, else SPARQL Update. "
         "Credentials come from KG_STORE_USER and KG_STORE_PASSWORD. Exit 2 if the store "
         "cannot be reached, refuses, or does not hold what was sent.",
     )
@@ -539,7 +542,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if progress:
         progress(
             f"published {report.triples} triples ({report.quads} in {report.graphs} named graphs) "
-            f"to {report.store} as publication {report.generation} in {report.seconds:.2f} s "
+            f"to {report.store} as publication {report.generation} ({report.summary()}) "
+            f"in {report.seconds:.2f} s "
             f"(switch {report.switch_seconds:.2f} s; {time.perf_counter() - start:.2f} s with "
             "validation)"
         )

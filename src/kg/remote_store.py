@@ -115,6 +115,7 @@ _P = {
         "graph",
         "staging",
         "changed",
+        "digest",
     )
 }
 STABLE: Final = "stable"
@@ -700,6 +701,9 @@ class Publication:
     published: datetime | None = None
     changed: int = 0  # statements the store changed while storing them
     staging: tuple[str, ...] = ()  # staging graphs of a publish in progress (or crashed)
+    #: graph (and :data:`MERGE_GRAPH`) -> content digest of what was sent ("sha256:…",
+    #: :func:`kg.publish.digest`); empty for a manifest written before digests were kept
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def stable(self) -> bool:
@@ -733,6 +737,10 @@ class Publication:
         for graph, n in sorted(self.graphs.items()):
             g = ox.NamedNode(graph)
             out += [ox.Triple(c, p("graph"), g), ox.Triple(g, p("triples"), integer(n))]
+        out += [
+            ox.Triple(ox.NamedNode(graph), p("digest"), ox.Literal(value))
+            for graph, value in sorted(self.digests.items())
+        ]
         out += [ox.Triple(c, p("staging"), ox.NamedNode(s)) for s in self.staging]
         return out
 
@@ -741,6 +749,7 @@ class Publication:
         """The publication a manifest graph describes; ``None`` if it is empty."""
         current: dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]] = {}
         sizes: dict[str, int] = {}
+        digests: dict[str, str] = {}
         for t in triples:
             s, o = t.subject, t.object
             if not isinstance(s, ox.NamedNode) or not isinstance(
@@ -751,6 +760,8 @@ class Publication:
                 current.setdefault(t.predicate.value, []).append(o)
             elif t.predicate.value == _P["triples"]:
                 sizes[s.value] = int(o.value)
+            elif t.predicate.value == _P["digest"]:
+                digests[s.value] = o.value
         if not current:
             return None
 
@@ -767,6 +778,7 @@ class Publication:
             return datetime.fromisoformat(value) if value else None
 
         graphs = {g.value: sizes.get(g.value, 0) for g in current.get(_P["graph"], [])}
+        kept = {g: d for g, d in digests.items() if g in graphs or g == MERGE_GRAPH}
         return cls(
             version=one("version") or "unknown",
             modified=instant("modified") or datetime.fromtimestamp(0, tz=UTC),
@@ -779,6 +791,7 @@ class Publication:
             published=instant("published"),
             changed=number("changed"),
             staging=tuple(sorted(s.value for s in current.get(_P["staging"], []))),
+            digests=dict(sorted(kept.items())),
         )
 
 
@@ -1188,6 +1201,39 @@ class RemoteStore:
             headers={"Content-Type": "application/n-triples"},
             timeout=timeout,
         )
+
+    def post_quads(self, nquads: bytes, *, bulk: bool = True, timeout: float | None = None) -> None:
+        """Add the quads of ``nquads`` (N-Quads) to their graphs, in one request.
+
+        Oxigraph's server takes a dataset ``POST`` to its Graph Store Protocol URL without a
+        ``graph`` parameter (not in the Protocol, which ``POST``s one graph, §5.5); with
+        ``bulk``, ``?no_transaction`` makes it use its bulk loader: no transaction (a reader
+        can see part of the request's quads, and a failed request can leave part of them),
+        but memory independent of the request's size. Other stores: not supported.
+        """
+        url = self.endpoints.gsp
+        assert url is not None
+        self._send(
+            "POST",
+            url,
+            "graph upload",
+            params={"no_transaction": ""} if bulk else None,
+            content=nquads,
+            headers={"Content-Type": "application/n-quads"},
+            timeout=timeout,
+        )
+
+    def read_graphs(self, graphs: Sequence[str], *, per_request: int = 200) -> set[ox.Triple]:
+        """The triples of ``graphs`` together (the set; one CONSTRUCT per ``per_request``
+        graphs, so that no request names too many)."""
+        out: set[ox.Triple] = set()
+        text = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+        for begin in range(0, len(graphs), per_request):
+            params = [("named-graph-uri", g) for g in graphs[begin : begin + per_request]]
+            result = self._run(text, "graph", params, limit=None)
+            assert isinstance(result, list)
+            out.update(result)
+        return out
 
     # -- plumbing
 
