@@ -732,7 +732,8 @@ report = publish.publish(
 store.close()
 print(json.dumps({
     "parse_s": parsed, "publish_s": report.seconds, "switch_s": report.switch_seconds,
-    "method": report.method, "graphs": report.graphs, "triples": report.triples,
+    "method": report.method, "mode": report.mode, "summary": report.summary(),
+    "loaded_triples": report.loaded_triples, "graphs": report.graphs, "triples": report.triples,
     "quads": report.quads, "changes": len(report.changes),
 }), flush=True)
 """
@@ -741,8 +742,9 @@ print(json.dumps({
 class KgFront(KgServe):
     """``kg serve --store URL`` in front of a store of its own, loaded with ``kg publish``.
 
-    Load time is the publication (parse the file, stage every graph and the merge, read them
-    back, switch); memory and disk are those of the store and the front together.
+    Load time is the publication into the empty store (parse the file, digest every graph and
+    the merge, load them in place, count them -- and, on stores other than Oxigraph, read them
+    back --, write the manifest); memory and disk are those of the store and the front together.
     """
 
     backend_name = ""
@@ -870,7 +872,8 @@ class KgFrontOxigraph(KgFront):
     name = "kg-oxigraph"
     description = (
         "kg serve --store in front of Oxigraph's server (oxigraph serve, RocksDB), "
-        "loaded by kg publish (Graph Store Protocol), default settings"
+        "loaded by kg publish (Oxigraph's bulk loader, POST /store?no_transaction), default "
+        "settings"
     )
 
     def available(self) -> str | None:
