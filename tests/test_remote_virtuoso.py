@@ -13,9 +13,6 @@ What Virtuoso 7.2 does differently, and what these tests hold it to:
   subject and property: ``kg publish`` refuses to switch unless ``--accept-store-changes``,
   and then lists each change; answers are compared with the embedded ones with those
   changes applied;
-* its SPARQL compiler rejects some named queries (aggregates in sub-queries with
-  ``NOT EXISTS``: "SQ200 Aggregate function not allowed in context"): 422 problems,
-  marked ``xfail(strict=True)`` below so that a fix is noticed;
 * its ``MOVE`` is not a transaction (readers see half-moved graphs): through ``kg serve``
   no answer mixes two publications.
 """
@@ -56,21 +53,7 @@ pytestmark = [
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
-#: Named queries Virtuoso 7.2's SPARQL compiler refuses (the server answers 422).
-VIRTUOSO_CANNOT = ("commissioners-as-of", "office-holder-on-date", "office-holders")
-SQ200 = (
-    "Virtuoso 7.2's SPARQL compiler fails on commissioners-as-of, office-holder-on-date and "
-    "office-holders: SQ200 'Aggregate function not allowed in context' for NOT EXISTS over a "
-    "subquery's aggregates, and, with OPTIONAL/!BOUND instead, SQ156 'Internal Optimized "
-    "compiler error: Bad dfe in sqlo_place_exp' as soon as a FILTER reads a variable BIND "
-    "computed from them (bisected; a FILTER on the aggregate itself works)"
-)
 DURATION = "Virtuoso stores xsd:duration as a number: chairDuration 'P1Y' comes back as '12'"
-BOOLEAN = "Virtuoso returns a computed boolean as an integer: ?conflict is 1, not true"
-VALUES_BUG = (
-    "Virtuoso answers nothing for VALUES (?number) { (19) } … FILTER(?ordinal = ?number) "
-    "(the query page's text); the API's substitution (BIND) answers as embedded"
-)
 MERGED = (
     'Virtuoso keeps one of "2013"^^xsd:gYear and "2013-01"^^xsd:gYearMonth on one subject '
     "and property: its merge graph has a triple less than the union of the named graphs"
@@ -99,39 +82,7 @@ PROTOCOL_ASK = (
 #: Known deviations of Virtuoso 7.2: (test, named query or None) → reason. Marked
 #: xfail(strict=True), so a test that starts passing is reported.
 KNOWN: dict[tuple[str, str | None], str] = {
-    **{
-        (test, name): SQ200
-        for test in (
-            "test_sparql_json_and_csv_hold_the_same_answer",
-            "test_defaults_run_and_the_query_page_text_means_the_same",
-            "test_every_named_query_answers_as_embedded_with_virtuosos_changes",
-        )
-        for name in VIRTUOSO_CANNOT
-    },
-    **dict.fromkeys(
-        (
-            (test, None)
-            for test in (
-                "test_holder_on_a_date_at_every_precision",
-                "test_the_date_keeps_its_precision_in_the_answer",
-                "test_commissioners_as_of_a_date_list_every_land",
-                "test_commissioners_as_of_answers_for_every_land_the_sources_cover",
-                "test_a_tenure_without_start_counts_from_its_oldest_sources_date",
-                "test_parameters_are_part_of_the_cache_key",
-                "test_a_question_page_has_a_form_the_answer_and_the_sparql",
-                "test_the_editor_link_gives_the_same_answer_on_the_endpoint",
-                "test_csv_labels_follow_the_language",
-            )
-        ),
-        SQ200,
-    ),
     ("test_sparql_json_and_csv_hold_the_same_answer", "conference-editions"): DURATION,
-    ("test_sparql_json_and_csv_hold_the_same_answer", "source-disagreements"): BOOLEAN,
-    (
-        "test_every_named_query_answers_as_embedded_with_virtuosos_changes",
-        "source-disagreements",
-    ): BOOLEAN,
-    ("test_defaults_run_and_the_query_page_text_means_the_same", "conference-topics"): VALUES_BUG,
     ("test_void_statistics_are_computed_from_the_graph", None): MERGED,
     **{("test_the_protocol_answers_as_embedded", case): MERGED for case in PROTOCOL_MERGED},
     **{("test_the_protocol_answers_as_embedded", case): ORDER for case in PROTOCOL_ORDER},

@@ -7,9 +7,12 @@ store what the embedded store would have evaluated.
 
 * **Protocols.** Queries use the SPARQL 1.1 Protocol query operation (§2.1.2, POST with
   form parameters) with an explicit RDF dataset (§2.1.4 ``default-graph-uri`` /
-  ``named-graph-uri``); ``kg publish`` uses the SPARQL 1.1 Graph Store HTTP Protocol
-  (§5.4 ``PUT``, §5.2 ``GET``) and SPARQL 1.1 Update (§3.1.3 ``INSERT DATA``, §3.2.5
-  ``MOVE``, §3.2.2 ``DROP``).
+  ``named-graph-uri``; for Virtuoso the same dataset as ``FROM``/``FROM NAMED`` clauses in
+  the text, SPARQL 1.1 Query §13.2, because it echoes every graph parameter as a response
+  header: :func:`with_dataset`); ``kg publish`` uses the SPARQL 1.1 Graph Store HTTP
+  Protocol (§5.4 ``PUT``; on Oxigraph its bulk-loading ``POST`` of a whole dataset) and
+  SPARQL 1.1 Update (§3.1.1 ``INSERT DATA``, §3.1.2 ``DELETE DATA``, §3.2.2 ``DROP``,
+  §3.2.4 ``MOVE``, §3.2.5 ``ADD``).
 * **Default graph.** The embedded store's default graph is the RDF merge of the named
   graphs, a set (RDF 1.1 Concepts §4; :mod:`kg.store`). Oxigraph's server has a real
   default graph but no union as a set, and Virtuoso's default graph is every graph of the
