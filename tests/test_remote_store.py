@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -392,6 +393,53 @@ def test_an_answer_no_client_can_read_is_a_store_error_not_unreachable() -> None
         with pytest.raises(StoreError, match="cannot be read as HTTP") as caught:
             store.graph_sizes(["urn:kg-test:graph/1"])
         assert not isinstance(caught.value, StoreUnavailable)
+    finally:
+        store.close()
+        httpd.shutdown()
+
+
+class _DropsFirstRequest(http.server.BaseHTTPRequestHandler):
+    """A store that closes the connection without answering the first request it gets (as
+    Virtuoso did once in thousands of uploads), and answers every later one."""
+
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[str]] = []
+
+    def _handle(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.seen.append(self.command)
+        if len(self.seen) == 1:
+            self.close_connection = True
+            return  # no response at all
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_PUT = do_POST = _handle
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("method", "asked"), [("PUT", ["PUT", "PUT"]), ("POST", ["POST"])])
+def test_a_connection_closed_without_an_answer_is_asked_again_only_where_safe(
+    method: str, asked: list[str]
+) -> None:
+    from kg.errors import StoreUnavailable
+    from kg.remote_store import Endpoints, RemoteStore
+
+    _DropsFirstRequest.seen = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DropsFirstRequest)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_port}"
+    store = RemoteStore(Endpoints(base + "/sparql", base + "/update", base + "/store"), timeout=10)
+    try:
+        if method == "PUT":  # idempotent: a graph upload is sent again and succeeds
+            store.put_graph("urn:kg-test:graph", b"<urn:a> <urn:b> <urn:c> .\n")
+        else:  # an update is never sent twice: a clear error instead
+            with pytest.raises(StoreUnavailable, match="closed the connection without answering"):
+                store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+        assert _DropsFirstRequest.seen == asked
     finally:
         store.close()
         httpd.shutdown()

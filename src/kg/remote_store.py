@@ -1294,13 +1294,25 @@ class RemoteStore:
         timeout: float | None = None,
         **kwargs: object,
     ) -> httpx.Response:
-        try:
-            response = self.client.request(
+        def send() -> httpx.Response:
+            return self.client.request(
                 method,
                 url,
                 timeout=httpx.Timeout(timeout or self.timeout, connect=CONNECT_TIMEOUT),
                 **kwargs,  # type: ignore[arg-type]
             )
+
+        try:
+            try:
+                response = send()
+            except httpx.RemoteProtocolError:
+                # A kept-alive connection the store closed as the request went out (Virtuoso,
+                # once in thousands of uploads: "Server disconnected without sending a
+                # response"): asked again on a new connection where that is safe, i.e. for
+                # the idempotent methods (RFC 9110 §9.2.2); never for an update's POST.
+                if method not in ("GET", "HEAD", "PUT", "DELETE"):
+                    raise
+                response = send()
         except httpx.TimeoutException as exc:
             raise StoreTimeout(
                 f"{shown(url)} did not answer the {what} within {timeout or self.timeout:g} s",
@@ -1324,6 +1336,11 @@ def unavailable(url: str, exc: Exception) -> StoreError:
     """The error for a request that failed below HTTP: the store cannot be reached, or (a
     protocol error) it answered with something that is not HTTP a client can read."""
     reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in reason:
+        return StoreUnavailable(
+            f"the store at {shown(url)} closed the connection without answering ({reason}); "
+            "is it running, or did it restart? Look in the store's log, and ask again"
+        )
     if isinstance(exc, httpx.ProtocolError):
         return StoreError(
             f"the store at {shown(url)} sent an answer that cannot be read as HTTP ({reason}); "
