@@ -1253,7 +1253,8 @@ class RemoteStore:
         collector = Collector(kind, limit)
         deadline = time.monotonic() + self.timeout
         url = self.endpoints.query
-        try:
+
+        def ask() -> httpx.Headers:
             with self.client.stream(
                 "POST", url, data=dict(_multi(data)), headers={"Accept": accept}
             ) as response:
@@ -1270,7 +1271,17 @@ class RemoteStore:
                     collector.add(chunk)
                     if time.monotonic() > deadline:
                         raise httpx.ReadTimeout("deadline")
-                headers = response.headers
+                return response.headers
+
+        try:
+            try:
+                headers = ask()
+            except httpx.RemoteProtocolError:
+                # A kept-alive connection the store closed (see _send): a query changes
+                # nothing, so it is asked once more if no part of an answer had come.
+                if collector.parts:
+                    raise
+                headers = ask()
         except httpx.TimeoutException as exc:
             raise StoreTimeout(
                 f"the query ran longer than {self.timeout:g} s and was stopped", self.timeout
