@@ -23,6 +23,10 @@ from conftest import REPO, StoreServer
 
 #: More graphs than Virtuoso's echoed headers allowed (about 1,300).
 GRAPHS = 2500
+#: Every how many graphs hold :data:`SHARED`. Not all of them: Virtuoso 7.2 crashes ("GPF:
+#: colsearch.c:782 over 1000 pages in col in segment", measured twice) once one statement is
+#: in about 4,600 graphs, as a republication's staging copies made it here.
+SHARED_EVERY = 50
 SUBJECT = "urn:kg-test:subject/"
 GRAPH = "urn:kg-test:graph/"
 SHARED = ox.Triple(
@@ -33,14 +37,15 @@ SHARED = ox.Triple(
 
 
 def write_graphs(path: Path, offset: int = 0) -> Path:
-    """A TriG file of :data:`GRAPHS` graphs: two triples each (the value ``n + offset``), one
-    of them in all."""
+    """A TriG file of :data:`GRAPHS` graphs: a triple each (the value ``n + offset``), and
+    one triple in every :data:`SHARED_EVERY`-th."""
     quads = []
     for n in range(GRAPHS):
         g = ox.NamedNode(f"{GRAPH}{n}")
         value = ox.Literal(n + offset)
         quads.append(ox.Quad(ox.NamedNode(f"{SUBJECT}{n}"), SHARED.predicate, value, g))
-        quads.append(ox.Quad(SHARED.subject, SHARED.predicate, SHARED.object, g))
+        if n % SHARED_EVERY == 0:
+            quads.append(ox.Quad(SHARED.subject, SHARED.predicate, SHARED.object, g))
     ox.serialize(quads, path, format=ox.RdfFormat.TRIG)
     return path
 
@@ -105,7 +110,7 @@ def published(store: StoreServer, many_graphs: Path) -> tuple[Any, Any]:
 def test_publish_counts_every_graph(published: tuple[Any, Any]) -> None:
     report, _ = published
     assert report.graphs == GRAPHS + 1  # and the ontology's graph
-    assert report.quads >= 2 * GRAPHS
+    assert report.quads >= GRAPHS + GRAPHS // SHARED_EVERY
 
 
 def numbers(settings: Any, query: str) -> dict[str, int]:
@@ -126,9 +131,14 @@ def test_a_query_over_every_graph_is_answered(published: tuple[Any, Any]) -> Non
     _, settings = published
     query = (
         f"SELECT (COUNT(DISTINCT ?g) AS ?graphs) (COUNT(*) AS ?shared) "
-        f"WHERE {{ GRAPH ?g {{ {SHARED} }} }}"
+        f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?s = {SHARED.subject}) }}"
     )
-    assert numbers(settings, query) == {"graphs": GRAPHS, "shared": GRAPHS}
+    assert numbers(settings, query) == {
+        "graphs": GRAPHS // SHARED_EVERY,
+        "shared": GRAPHS // SHARED_EVERY,
+    }
+    every = "SELECT (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert numbers(settings, every) == {"graphs": GRAPHS + 1}  # and the ontology's graph
 
 
 def test_the_endpoint_answers_over_every_graph(published: tuple[Any, Any]) -> None:
