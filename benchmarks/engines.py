@@ -747,14 +747,18 @@ class KgFront(KgServe):
     back --, write the manifest); memory and disk are those of the store and the front together.
     """
 
-    backend_name = ""
+    #: The store's engine (started empty), its endpoints (paths on its base URL) and the
+    #: credentials kg publish uses.
+    store_class: type[_OxigraphStore | Virtuoso]
+    paths: tuple[tuple[str, str], ...] = ()
+    credentials: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, workdir: Path | None = None) -> None:
         super().__init__(workdir)
-        self.backend: Engine | None = None
+        self.backend: _OxigraphStore | Virtuoso | None = None
 
     def available(self) -> str | None:
-        why = super().available()
+        why = self.store_class().available() or super().available()
         if why:
             return why
         cwd, env, _ = self.source()
@@ -773,14 +777,18 @@ class KgFront(KgServe):
         return f"{super().version()} in front of {self.backend_version()}"
 
     def backend_version(self) -> str:
-        raise NotImplementedError
+        return self.store_class().version()
 
     def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
         """The empty store: its :class:`Running`, the publish endpoints and the credentials."""
-        raise NotImplementedError
+        backend = self.store_class(self.base)
+        self.backend = backend
+        running = backend.start(None)
+        endpoints = {role: backend.base_url + path for role, path in self.paths}
+        return running, endpoints, dict(self.credentials)
 
     def backend_disk(self) -> int:
-        raise NotImplementedError
+        return self.backend.disk_bytes() if self.backend is not None else 0
 
     def start(self, data: Path | None) -> Running:
         if data is None:
@@ -867,6 +875,9 @@ class _OxigraphStore(OxigraphServer):
         ready = time.perf_counter() - t0
         return Running(self.name, url, self.proc.pid, None, ready, rss_bytes(self.proc.pid))
 
+    def disk_bytes(self) -> int:
+        return dir_bytes(self.db)
+
 
 class KgFrontOxigraph(KgFront):
     name = "kg-oxigraph"
@@ -875,24 +886,8 @@ class KgFrontOxigraph(KgFront):
         "loaded by kg publish (Oxigraph's bulk loader, POST /store?no_transaction), default "
         "settings"
     )
-
-    def available(self) -> str | None:
-        return _OxigraphStore().available() or super().available()
-
-    def backend_version(self) -> str:
-        return _OxigraphStore().version()
-
-    def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
-        backend = _OxigraphStore(self.base)
-        self.backend = backend
-        running = backend.start(None)
-        base = backend.base_url
-        endpoints = {"query": f"{base}/query", "update": f"{base}/update", "gsp": f"{base}/store"}
-        return running, endpoints, {}
-
-    def backend_disk(self) -> int:
-        backend = self.backend
-        return dir_bytes(backend.db) if isinstance(backend, _OxigraphStore) else 0
+    store_class = _OxigraphStore
+    paths = (("query", "/query"), ("update", "/update"), ("gsp", "/store"))
 
 
 class KgFrontOxigraphNoCache(KgFrontOxigraph):
@@ -907,28 +902,9 @@ class KgFrontVirtuoso(KgFront):
         "kg serve --store in front of Virtuoso (the benchmark's virtuoso.ini), loaded by "
         "kg publish (Graph Store Protocol, user dba), default settings"
     )
-
-    def available(self) -> str | None:
-        return Virtuoso().available() or super().available()
-
-    def backend_version(self) -> str:
-        return Virtuoso().version()
-
-    def start_backend(self) -> tuple[Running, dict[str, str], dict[str, str]]:
-        backend = Virtuoso(self.base)
-        self.backend = backend
-        running = backend.start(None)
-        base = backend.base_url
-        endpoints = {
-            "query": f"{base}/sparql",
-            "update": f"{base}/sparql-auth",
-            "gsp": f"{base}/sparql-graph-crud-auth",
-        }
-        return running, endpoints, {"KG_STORE_USER": "dba", "KG_STORE_PASSWORD": "dba"}
-
-    def backend_disk(self) -> int:
-        backend = self.backend
-        return backend.disk_bytes() if isinstance(backend, Virtuoso) else 0
+    store_class = Virtuoso
+    paths = (("query", "/sparql"), ("update", "/sparql-auth"), ("gsp", "/sparql-graph-crud-auth"))
+    credentials = (("KG_STORE_USER", "dba"), ("KG_STORE_PASSWORD", "dba"))
 
 
 class KgFrontVirtuosoNoCache(KgFrontVirtuoso):
