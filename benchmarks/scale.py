@@ -46,7 +46,7 @@ import psutil
 from benchmarks import generate
 from benchmarks.engines import ENGINES, QUERY_TIMEOUT_S, machine_busy_seconds
 from benchmarks.mix import load
-from benchmarks.report import _fmt
+from benchmarks.report import _fmt, newest_per_size
 from benchmarks.run import RESULTS_DIR, bench_engine, compare, data_file, machine
 
 SCALE_DIR = RESULTS_DIR / "scale"
@@ -249,17 +249,6 @@ def wait_until_idle(limit_s: float, log: Any, threshold: float = 0.25) -> float:
 
 # -------------------------------------------------------------------------------------------
 # Tables
-
-
-def newest_per_size(directory: Path = SCALE_DIR) -> list[Path]:
-    best: dict[int, Path] = {}
-    for path in sorted(directory.glob("*.json")):
-        try:
-            size = int(json.loads(path.read_text())["data"]["requested"])
-        except (ValueError, KeyError, OSError):
-            continue
-        best[size] = path
-    return [best[s] for s in sorted(best)]
 
 
 def _stores(result: dict[str, Any]) -> list[str]:
